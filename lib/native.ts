@@ -1,0 +1,44 @@
+/**
+ * The one typed seam to the compiled addon. Nothing else in lib/ touches the binding.
+ */
+import type { BlockReport, UnblockedEvent } from './report';
+
+/** Options after validation, as the addon expects them. */
+export interface NativeConfig {
+  thresholdMs: number;
+  /** Signal number (already resolved from its name). */
+  signal: number;
+  /** 'stderr', an absolute file path, or null for no log. */
+  log: 'stderr' | { path: string } | null;
+  logFormat: 'text' | 'json';
+  maxFrames: number;
+  maxReportsPerMinute: number;
+  /** worker_threads threadId of the calling thread (0 = main). */
+  threadId: number;
+  threadName: string;
+}
+
+export type NativeEventKind = 'blocked' | 'unblocked';
+export type NativeEventCallback = (kind: NativeEventKind, payload: BlockReport | UnblockedEvent) => void;
+
+export interface NativeCapabilities {
+  platform: string;
+  arch: string;
+  /** True when libunwind was found at build time and loaded at run time. */
+  libunwind: boolean;
+  /** Why libunwind is not in use, when it is not. */
+  libunwindReason?: string;
+  /** Lowest and highest real-time signal numbers (Linux); absent elsewhere. */
+  sigrtmin?: number;
+  sigrtmax?: number;
+}
+
+export interface NativeBinding {
+  /** Starts monitoring the calling thread for this subscriber; returns its id. Throws on native failure. */
+  subscribe(config: NativeConfig, onEvent: NativeEventCallback): number;
+  /** Stops one subscriber. Returns false when it was already stopped. */
+  unsubscribe(id: number): boolean;
+  /** Renders a report as stallwatch's text log format. */
+  formatReport(report: BlockReport): string;
+  capabilities(): NativeCapabilities;
+}

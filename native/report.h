@@ -1,0 +1,53 @@
+// The report of one stall, as built by the reporter thread and handed to every sink
+// (log writer, JS delivery). Plain data: no V8 types, so it can be built, formatted and
+// unit-tested off any JS thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace stallwatch {
+
+enum class FrameKind { kJs, kNative, kV8 };
+
+// From V8's StateTag at the moment of the sample (see js_sample.cc for the mapping).
+enum class VmState { kJs, kGc, kCompiler, kNative, kAtomicsWait, kOther };
+
+struct Frame {
+  FrameKind kind = FrameKind::kNative;
+  std::string name;          // demangled symbol or JS function name; empty if unknown
+  std::string file;          // JS script, or native source file when debug info says so
+  int line = 0;              // 1-based line executing now; 0 = unknown (never the definition line)
+  int column = 0;            // 1-based; 0 = unknown
+  int function_line = 0;     // JS: 1-based line where the function is defined; 0 = unknown
+  std::string module;        // native/v8: path of the shared object or executable
+  uintptr_t address = 0;     // instruction address (native), code address (JS); 0 = none
+};
+
+struct Report {
+  int thread_id = 0;         // worker_threads threadId; 0 = main thread
+  std::string thread_name;   // worker name, empty when none
+  int64_t tid = 0;           // OS thread id
+  int64_t pid = 0;
+  double blocked_ms = 0;     // how long the loop had made no progress when captured
+  double captured_at_ms = 0; // epoch milliseconds
+  VmState state = VmState::kOther;
+  std::vector<Frame> frames; // innermost first
+  std::string partial;       // empty when complete, else what is missing and why
+  uint32_t suppressed = 0;   // stalls not reported since the previous report (rate limit)
+};
+
+// Emitted once per stall episode when the loop makes progress again.
+struct UnblockedEvent {
+  int thread_id = 0;
+  std::string thread_name;
+  int64_t tid = 0;
+  int64_t pid = 0;
+  double blocked_ms = 0;     // full length of the stall
+};
+
+const char* FrameKindName(FrameKind kind);
+const char* VmStateName(VmState state);
+
+}  // namespace stallwatch
