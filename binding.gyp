@@ -1,0 +1,57 @@
+{
+  "variables": {
+    "have_libunwind%": "<!(node scripts/detect-libunwind.js)"
+  },
+  "targets": [
+    {
+      "target_name": "stallwatch",
+      "sources": [
+        "native/addon.cc",
+        "native/code_events.cc",
+        "native/code_map.cc",
+        "native/elf_symbols.cc",
+        "native/js_delivery.cc",
+        "native/js_sample.cc",
+        "native/json_writer.cc",
+        "native/log_writer.cc",
+        "native/loop_probe.cc",
+        "native/native_unwind.cc",
+        "native/platform/darwin.cc",
+        "native/platform/linux.cc",
+        "native/registry.cc",
+        "native/report.cc",
+        "native/report_builder.cc",
+        "native/report_format.cc",
+        "native/report_js.cc",
+        "native/reporter.cc",
+        "native/signal_capture.cc",
+        "native/slot_table.cc",
+        "native/symbolize.cc",
+        "native/thread_record.cc",
+        "native/thread_util.cc",
+        "native/watchdog.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_DISABLE_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_DISABLE_DEPRECATED"
+      ],
+      "cflags": ["-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-cast-function-type"],
+      "cflags_cc": ["-fvisibility=hidden"],
+      "libraries": ["-ldl", "-lpthread"],
+      "conditions": [
+        ["have_libunwind=='true'", { "defines": ["STALLWATCH_HAVE_LIBUNWIND=1"] }],
+        ["OS=='mac'", {
+          "xcode_settings": {
+            "GCC_SYMBOLS_PRIVATE_EXTERN": "YES",
+            "MACOSX_DEPLOYMENT_TARGET": "11.0"
+          }
+        }]
+      ]
+    }
+  ]
+}

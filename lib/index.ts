@@ -1,0 +1,39 @@
+/**
+ * stallwatch public API. Requiring this module never loads the addon; supervise(), formatReport()
+ * and capabilities() do, on first use.
+ */
+import { loadNative } from './load-native';
+import type { NativeCapabilities } from './native';
+import { describeValue, type SuperviseOptions } from './options';
+import type { BlockReport } from './report';
+import { Supervisor } from './supervisor';
+
+export type { BlockReport, Frame, UnblockedEvent, VmState } from './report';
+export type { LogFormat, LogTarget, ResolvedOptions, SuperviseOptions } from './options';
+// A type only: handles come from supervise(); the constructor's binding parameter is internal.
+export type { Supervisor };
+export type Capabilities = NativeCapabilities;
+
+/**
+ * Starts monitoring the calling thread (main thread or a worker). Reports are emitted on this
+ * thread as 'blocked' once its loop runs again, followed by 'unblocked' with the stall's length.
+ */
+export function supervise(options?: SuperviseOptions): Supervisor {
+  return new Supervisor(options, loadNative());
+}
+
+/** Renders a report as stallwatch's text log format. */
+export function formatReport(report: BlockReport): string {
+  const candidate: unknown = report;
+  if (typeof candidate !== 'object' || candidate === null || !Array.isArray((candidate as { frames?: unknown }).frames)) {
+    throw new TypeError(
+      `stallwatch: formatReport() expects a BlockReport (an object with a "frames" array), got ${describeValue(candidate)}`,
+    );
+  }
+  return loadNative().formatReport(report);
+}
+
+/** What the addon supports on this system (libunwind, real-time signal range, ...). */
+export function capabilities(): Capabilities {
+  return loadNative().capabilities();
+}

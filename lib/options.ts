@@ -1,0 +1,194 @@
+/**
+ * Validation of supervise() options. resolveOptions() is pure (no addon, no I/O) so that every
+ * rule can be unit-tested with a stub of the native capabilities.
+ *
+ * Convention: a value of the wrong type is a TypeError; a value of the right type that is out of
+ * range or not one of the allowed values is a RangeError. Messages name the option and what is
+ * allowed. `undefined` means "use the default", as with any JS options bag.
+ */
+import * as path from 'path';
+import type { NativeConfig } from './native';
+import { describeAllowedSignals, resolveSignalNumber, type SignalCapabilities } from './signals';
+
+export type LogTarget = 'stderr' | { path: string } | false;
+export type LogFormat = 'text' | 'json';
+
+export interface SuperviseOptions {
+  /** How long the event loop may make no progress before it counts as blocked. Default 500. */
+  thresholdMs?: number;
+  /** Signal used to interrupt the stalled thread: 'SIGURG' (default), 'SIGUSR2', 'SIGPROF', or on
+   *  Linux 'SIGRTMIN', 'SIGRTMIN+N', 'SIGRTMAX-N', 'SIGRTMAX'. */
+  signal?: string;
+  /** Where reports are logged: 'stderr' (default), a file (relative paths are resolved against
+   *  process.cwd()), or false for no log. */
+  log?: LogTarget;
+  logFormat?: LogFormat;
+  /** Frames kept per report. Default 128. */
+  maxFrames?: number;
+  /** Reports per minute for this thread; further stalls are counted in `suppressed`. Default 10. */
+  maxReportsPerMinute?: number;
+}
+
+export interface ResolvedOptions {
+  readonly thresholdMs: number;
+  readonly signal: string;
+  /** The number `signal` names on this system. */
+  readonly signalNumber: number;
+  /** A file target's path is absolute. */
+  readonly log: 'stderr' | Readonly<{ path: string }> | false;
+  readonly logFormat: LogFormat;
+  readonly maxFrames: number;
+  readonly maxReportsPerMinute: number;
+}
+
+interface IntegerRule {
+  readonly min: number;
+  readonly max: number;
+  readonly fallback: number;
+}
+
+const INTEGER_OPTIONS = {
+  thresholdMs: { min: 10, max: 3_600_000, fallback: 500 },
+  maxFrames: { min: 1, max: 1024, fallback: 128 },
+  maxReportsPerMinute: { min: 1, max: 10_000, fallback: 10 },
+} as const satisfies Record<string, IntegerRule>;
+
+const KNOWN_KEYS: ReadonlySet<string> = new Set<keyof SuperviseOptions>([
+  'thresholdMs',
+  'signal',
+  'log',
+  'logFormat',
+  'maxFrames',
+  'maxReportsPerMinute',
+]);
+
+const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
+const LOG_ALLOWED = '"stderr", { path: string } or false';
+
+/** Validates `input` and fills in defaults. Throws TypeError/RangeError on the first bad option. */
+export function resolveOptions(
+  input: unknown,
+  capabilities: SignalCapabilities,
+  cwd: string = process.cwd(),
+): ResolvedOptions {
+  if (input === undefined) input = {};
+  if (!isPlainObject(input)) {
+    throw new TypeError(`stallwatch: options must be a plain object or undefined, got ${describeValue(input)}`);
+  }
+  for (const key of Object.keys(input)) {
+    if (!KNOWN_KEYS.has(key)) {
+      throw new TypeError(
+        `stallwatch: unknown option ${JSON.stringify(key)}; known options are ${[...KNOWN_KEYS].join(', ')}`,
+      );
+    }
+  }
+  const options = input as Record<keyof SuperviseOptions, unknown>;
+  const signal = resolveSignal(options.signal, capabilities);
+  return Object.freeze({
+    thresholdMs: resolveInteger('thresholdMs', options.thresholdMs),
+    signal: signal.name,
+    signalNumber: signal.signalNumber,
+    log: resolveLog(options.log, cwd),
+    logFormat: resolveLogFormat(options.logFormat),
+    maxFrames: resolveInteger('maxFrames', options.maxFrames),
+    maxReportsPerMinute: resolveInteger('maxReportsPerMinute', options.maxReportsPerMinute),
+  });
+}
+
+/** The addon's view of the options, for one subscription on one thread. */
+export function toNativeConfig(
+  options: ResolvedOptions,
+  thread: { threadId: number; threadName: string },
+): NativeConfig {
+  return {
+    thresholdMs: options.thresholdMs,
+    signal: options.signalNumber,
+    // Copied so the addon never holds (or could mutate) the frozen public object.
+    log: options.log === false ? null : options.log === 'stderr' ? 'stderr' : { path: options.log.path },
+    logFormat: options.logFormat,
+    maxFrames: options.maxFrames,
+    maxReportsPerMinute: options.maxReportsPerMinute,
+    threadId: thread.threadId,
+    threadName: thread.threadName,
+  };
+}
+
+function resolveInteger(name: keyof typeof INTEGER_OPTIONS, value: unknown): number {
+  const { min, max, fallback } = INTEGER_OPTIONS[name];
+  if (value === undefined) return fallback;
+  const allowed = `stallwatch: option "${name}" must be an integer from ${min} to ${max}`;
+  if (typeof value !== 'number') throw new TypeError(`${allowed}, got ${describeValue(value)}`);
+  // NaN, Infinity and fractions are numbers, so they are range errors, not type errors.
+  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${allowed}, got ${describeValue(value)}`);
+  return value;
+}
+
+function resolveSignal(value: unknown, capabilities: SignalCapabilities): { name: string; signalNumber: number } {
+  const name = value === undefined ? 'SIGURG' : value;
+  if (typeof name === 'string') return { name, signalNumber: resolveSignalNumber(name, capabilities) };
+  // A number is a plausible way to name a signal, just not one we accept (numbers differ between
+  // systems), so it gets the same RangeError as an unsupported name; other types are TypeErrors.
+  const ErrorType = typeof name === 'number' ? RangeError : TypeError;
+  throw new ErrorType(
+    `stallwatch: option "signal" must be one of ${describeAllowedSignals(capabilities)}, got ${describeValue(name)}`,
+  );
+}
+
+function resolveLog(value: unknown, cwd: string): ResolvedOptions['log'] {
+  if (value === undefined) return 'stderr';
+  const allowed = `stallwatch: option "log" must be ${LOG_ALLOWED}`;
+  if (value === false || value === 'stderr') return value;
+  // Right type (string or boolean), wrong value.
+  if (typeof value === 'string' || value === true) throw new RangeError(`${allowed}, got ${describeValue(value)}`);
+  if (!isPlainObject(value)) throw new TypeError(`${allowed}, got ${describeValue(value)}`);
+
+  for (const key of Object.keys(value)) {
+    if (key !== 'path') {
+      throw new TypeError(`stallwatch: option "log" has unknown key ${JSON.stringify(key)}; only "path" is allowed`);
+    }
+  }
+  const filePath = (value as { path?: unknown }).path;
+  const allowedPath = 'stallwatch: option "log.path" must be a non-empty string';
+  if (typeof filePath !== 'string') throw new TypeError(`${allowedPath}, got ${describeValue(filePath)}`);
+  if (filePath === '') throw new RangeError(`${allowedPath}, got ""`);
+  // The addon opens the file with a C string; an embedded NUL would silently truncate the path.
+  if (filePath.includes('\0')) throw new RangeError(`${allowedPath} without NUL characters, got ${describeValue(filePath)}`);
+  // Resolved now so that a later process.chdir() does not move the log.
+  return Object.freeze({ path: path.resolve(cwd, filePath) });
+}
+
+function resolveLogFormat(value: unknown): LogFormat {
+  if (value === undefined) return 'text';
+  const allowed = `stallwatch: option "logFormat" must be "text" or "json"`;
+  if (typeof value !== 'string') throw new TypeError(`${allowed}, got ${describeValue(value)}`);
+  if (!(LOG_FORMATS as readonly string[]).includes(value)) throw new RangeError(`${allowed}, got ${describeValue(value)}`);
+  return value as LogFormat;
+}
+
+/** Object literals and Object.create(null); also those from another realm (vm contexts). */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+/** A short, unambiguous rendering of a bad value for error messages. */
+export function describeValue(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+    case 'bigint':
+      return `${value}n (bigint)`;
+    case 'function':
+      return 'a function';
+    case 'symbol':
+      return value.toString();
+    case 'object':
+      if (value === null) return 'null';
+      if (Array.isArray(value)) return 'an array';
+      return isPlainObject(value) ? 'an object' : `an instance of ${value.constructor?.name || 'a class'}`;
+    default:
+      // number, boolean, undefined. -0 matters little but Object.is keeps it honest.
+      return Object.is(value, -0) ? '-0' : String(value);
+  }
+}

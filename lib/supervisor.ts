@@ -1,0 +1,110 @@
+/**
+ * One supervise() handle: a native subscription for the calling thread, surfaced as events.
+ * Handles are independent: each has its own subscription, gets every report, and closing one
+ * leaves the others working.
+ */
+import { EventEmitter } from 'events';
+import * as workerThreads from 'worker_threads';
+import type { NativeBinding, NativeEventKind } from './native';
+import { resolveOptions, toNativeConfig, type ResolvedOptions } from './options';
+import type { BlockReport, UnblockedEvent } from './report';
+
+export interface ThreadIdentity {
+  threadId: number;
+  threadName: string;
+}
+
+export interface Supervisor {
+  on(event: 'blocked', listener: (report: BlockReport) => void): this;
+  on(event: 'unblocked', listener: (event: UnblockedEvent) => void): this;
+  /** A 'blocked' or 'unblocked' listener threw (see Supervisor#deliver). */
+  on(event: 'error', listener: (error: unknown) => void): this;
+  once(event: 'blocked', listener: (report: BlockReport) => void): this;
+  once(event: 'unblocked', listener: (event: UnblockedEvent) => void): this;
+  once(event: 'error', listener: (error: unknown) => void): this;
+  off(event: 'blocked', listener: (report: BlockReport) => void): this;
+  off(event: 'unblocked', listener: (event: UnblockedEvent) => void): this;
+  off(event: 'error', listener: (error: unknown) => void): this;
+}
+
+export class Supervisor extends EventEmitter {
+  /** The validated options, defaults filled in. Frozen. */
+  readonly options: ResolvedOptions;
+  readonly #binding: NativeBinding;
+  readonly #subscriptionId: number;
+  #closed = false;
+
+  /**
+   * Internal: use supervise(). The binding and thread are parameters so tests can inject fakes.
+   * Throws TypeError/RangeError for bad options, or the addon's error if it cannot subscribe.
+   */
+  constructor(options: unknown, binding: NativeBinding, thread: ThreadIdentity = currentThread()) {
+    super();
+    this.#binding = binding;
+    this.options = resolveOptions(options, binding.capabilities());
+    // Arrow function: the addon calls it as a plain function, without `this`.
+    this.#subscriptionId = binding.subscribe(toNativeConfig(this.options, thread), (kind, payload) =>
+      this.#deliver(kind, payload),
+    );
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Stops this handle's monitoring. Idempotent; other handles on this thread are unaffected. */
+  close(): void {
+    if (this.#closed) return;
+    // Set first: if unsubscribe throws, a retry must not unsubscribe twice, and events the addon
+    // had already queued must still be dropped.
+    this.#closed = true;
+    this.#binding.unsubscribe(this.#subscriptionId);
+  }
+
+  #deliver(kind: NativeEventKind, payload: BlockReport | UnblockedEvent): void {
+    // The addon may have queued events for this thread before close(); nobody wants them now.
+    if (this.#closed) return;
+    try {
+      if (kind !== 'blocked' && kind !== 'unblocked') {
+        throw new Error(`stallwatch: internal error: unknown native event kind ${JSON.stringify(kind)}`);
+      }
+      // Payloads are passed through as built by the addon (plain objects), not copied.
+      this.emit(kind, payload);
+    } catch (error) {
+      this.#reportListenerError(error);
+    }
+  }
+
+  /**
+   * A listener threw. With an ordinary EventEmitter the exception would propagate to whoever
+   * called emit(); here that is the addon's callback into JS, where what happens to a thrown
+   * exception depends on the C++ side and may be swallowed. So: emit 'error' when someone
+   * listens for it; otherwise rethrow on the next tick, where it becomes an 'uncaughtException'
+   * exactly like a throw from any other listener. (An 'error' listener that itself throws is
+   * rethrown the same way.) As with EventEmitter, listeners after the throwing one do not run
+   * for that event; other handles get their own delivery and are unaffected.
+   */
+  #reportListenerError(error: unknown): void {
+    if (this.listenerCount('error') > 0) {
+      try {
+        this.emit('error', error);
+        return;
+      } catch (errorListenerError) {
+        error = errorListenerError;
+      }
+    }
+    process.nextTick(() => {
+      throw error;
+    });
+  }
+}
+
+function currentThread(): ThreadIdentity {
+  // worker_threads.threadName exists from Node 22.20 / 24.6; on older Node no public API exposes
+  // a worker's name, so it is reported as ''. The main thread has no name by definition.
+  const threadName = (workerThreads as { threadName?: unknown }).threadName;
+  return {
+    threadId: workerThreads.threadId,
+    threadName: !workerThreads.isMainThread && typeof threadName === 'string' ? threadName : '',
+  };
+}

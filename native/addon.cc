@@ -1,0 +1,312 @@
+// Exports and per-environment state only. Each environment (the main thread, each worker)
+// keeps its thread record in napi instance data and removes it in its cleanup hook, which
+// Node runs before a worker's isolate is disposed.
+#include <dlfcn.h>
+#include <napi.h>
+#include <unistd.h>
+#include <v8.h>
+
+#include <mutex>
+
+#include "js_delivery.h"
+#include "log_writer.h"
+#include "native_unwind.h"
+#include "platform/platform.h"
+#include "registry.h"
+#include "report_format.h"
+#include "report_js.h"
+#include "reporter.h"
+#include "signal_capture.h"
+#include "slot_table.h"
+#include "watchdog.h"
+
+namespace stallwatch {
+namespace {
+
+struct EnvState {
+  napi_env env = nullptr;
+  std::shared_ptr<ThreadRecord> record;  // null while nothing is monitored on this thread
+  bool cleanup_hook_added = false;
+};
+
+std::atomic<uint32_t> g_next_subscriber_id{0};
+
+// A worker that loaded the addon and exits could otherwise unload this shared object while
+// the watchdog and reporter threads still run its code.
+void PinThisLibrary() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void*>(&PinThisLibrary), &info) != 0 && info.dli_fname != nullptr) {
+      dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+    }
+  });
+}
+
+// Loop thread: the loop moved during an open stall episode.
+void OnLoopProgress(void* data) {
+  auto* record = static_cast<ThreadRecord*>(data);
+  record->probe.SetAttention(false);
+  record->episode_end_ns.store(platform::MonotonicNs(), std::memory_order_release);
+  HoldLoopForDelivery(*record);
+  Registry::WakeWatchdog();
+}
+
+std::shared_ptr<ThreadRecord> CreateRecord(napi_env env, int thread_id, const std::string& thread_name,
+                                           std::string* error) {
+  auto record = std::make_shared<ThreadRecord>();
+  record->env = env;
+  record->isolate = v8::Isolate::GetCurrent();
+  if (napi_get_uv_event_loop(env, &record->loop) != napi_ok || record->loop == nullptr || record->isolate == nullptr) {
+    *error = "stallwatch: could not get this thread's event loop or isolate";
+    return nullptr;
+  }
+  record->pthread = pthread_self();
+  record->tid = platform::CurrentTid();
+  record->pid = getpid();
+  record->thread_id = thread_id;
+  record->thread_name = thread_name;
+  record->code_map = std::make_shared<CodeMap>();
+  record->spare_sample.store(new RawSample());
+
+  uintptr_t stack_low = 0, stack_high = 0;
+  platform::CurrentThreadStack(&stack_low, &stack_high);
+  {
+    std::lock_guard<std::mutex> lock(Registry::mutex());
+    CaptureSlot* slot = SlotTable::AcquireSlot();
+    slot->tid = record->tid;
+    slot->isolate = record->isolate;
+    slot->stack_low = stack_low;
+    slot->stack_high = stack_high;
+    slot->code_events = record->code_map->event_counter();
+    const int index = SlotTable::Claim(slot);
+    if (index < 0) {
+      SlotTable::RecycleSlot(slot);
+      *error = "stallwatch: too many monitored threads (the limit is " + std::to_string(kMaxMonitoredThreads) + ")";
+      return nullptr;
+    }
+    record->slot = slot;
+    record->slot_index = index;
+  }
+  // Code events first: names of code compiled from now on are provable.
+  record->code_listener = std::make_unique<CodeEventListener>(record->isolate, record->code_map);
+  if (!record->probe.Start(record->loop, OnLoopProgress, record.get()) || !CreateDeliveryChannel(env, record)) {
+    *error = "stallwatch: could not attach to this thread's event loop";
+    record->probe.Stop();
+    record->code_listener.reset();
+    std::lock_guard<std::mutex> lock(Registry::mutex());
+    SlotTable::Release(record->slot_index);
+    SlotTable::RecycleSlot(record->slot);
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(Registry::mutex());
+  Registry::records().push_back(record);
+  return record;
+}
+
+// JS thread. After this returns the watchdog never touches the thread again: it only
+// evaluates and signals records that are alive, under the registry mutex, and a capture in
+// flight holds that mutex until it is over.
+void TeardownRecord(EnvState& state) {
+  std::shared_ptr<ThreadRecord> record = std::move(state.record);
+  if (!record) return;
+  {
+    std::lock_guard<std::mutex> lock(Registry::mutex());
+    record->alive = false;
+    SlotTable::Release(record->slot_index);
+    // A slot whose handler never finished is leaked on purpose: it may still be written.
+    if (!record->slot_abandoned) SlotTable::RecycleSlot(record->slot);
+    record->slot = nullptr;
+  }
+  record->probe.Stop();
+  record->code_listener.reset();
+  CloseDeliveryChannel(*record);
+  for (auto& [id, ref] : record->callbacks) napi_delete_reference(state.env, ref);
+  record->callbacks.clear();
+  Registry::WakeReporter();  // lets it drop the record from the table
+}
+
+void OnEnvCleanup(void* data) { TeardownRecord(*static_cast<EnvState*>(data)); }
+
+void DeleteEnvState(napi_env, void* data, void*) { delete static_cast<EnvState*>(data); }
+
+EnvState* GetEnvState(napi_env env) {
+  void* data = nullptr;
+  if (napi_get_instance_data(env, &data) == napi_ok && data != nullptr) return static_cast<EnvState*>(data);
+  auto* state = new EnvState();
+  state->env = env;
+  napi_set_instance_data(env, state, DeleteEnvState, nullptr);
+  return state;
+}
+
+int IntOption(const Napi::Object& config, const char* key, int min, int max) {
+  Napi::Value v = config.Get(key);
+  if (!v.IsNumber()) {
+    Napi::TypeError::New(config.Env(), std::string("stallwatch: ") + key + " must be a number")
+        .ThrowAsJavaScriptException();
+    return min;
+  }
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= min && d <= max)) {
+    Napi::RangeError::New(config.Env(), std::string("stallwatch: ") + key + " is out of range")
+        .ThrowAsJavaScriptException();
+    return min;
+  }
+  return static_cast<int>(d);
+}
+
+// The TS layer validates options with precise messages; this re-checks cheaply so the
+// native side never runs on nonsense.
+Napi::Value Subscribe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+    Napi::TypeError::New(env, "stallwatch: subscribe(config, onEvent)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object config = info[0].As<Napi::Object>();
+  SubscriberConfig sub_config;
+  sub_config.threshold_ms = IntOption(config, "thresholdMs", 1, 3600000);
+  sub_config.signo = IntOption(config, "signal", 1, 64);
+  sub_config.max_frames = IntOption(config, "maxFrames", 1, kMaxCaptureFrames);
+  sub_config.max_reports_per_minute = IntOption(config, "maxReportsPerMinute", 1, 100000);
+  const int thread_id = IntOption(config, "threadId", 0, INT32_MAX);
+  if (env.IsExceptionPending()) return env.Undefined();
+  const Napi::Value thread_name_value = config.Get("threadName");
+  const std::string thread_name = thread_name_value.IsString() ? thread_name_value.As<Napi::String>().Utf8Value() : "";
+  const Napi::Value format = config.Get("logFormat");
+  const bool json = format.IsString() && format.As<Napi::String>().Utf8Value() == "json";
+
+  const Napi::Value log = config.Get("log");
+  std::string error;
+  if (log.IsString() && log.As<Napi::String>().Utf8Value() == "stderr") {
+    sub_config.log = LogSink::Stderr(json);
+  } else if (log.IsObject()) {
+    const Napi::Value path = log.As<Napi::Object>().Get("path");
+    if (!path.IsString()) {
+      Napi::TypeError::New(env, "stallwatch: log.path must be a string").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    sub_config.log = LogSink::OpenFile(path.As<Napi::String>().Utf8Value(), json, &error);
+    if (!sub_config.log) {
+      Napi::Error::New(env, "stallwatch: " + error).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  }
+
+  PinThisLibrary();
+  NativeUnwinder::Initialize();
+  if (!SignalCapture::EnsureInstalled(sub_config.signo, &error)) {
+    Napi::Error::New(env, "stallwatch: cannot install the capture signal handler: " + error)
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (!Watchdog::EnsureStarted() || !Reporter::EnsureStarted()) {
+    Napi::Error::New(env, "stallwatch: could not start its threads").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
+  EnvState* state = GetEnvState(env);
+  if (!state->cleanup_hook_added) {
+    napi_add_env_cleanup_hook(env, OnEnvCleanup, state);
+    state->cleanup_hook_added = true;
+  }
+  if (!state->record) {
+    state->record = CreateRecord(env, thread_id, thread_name, &error);
+    if (!state->record) {
+      Napi::Error::New(env, error).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  }
+
+  auto subscriber = std::make_shared<Subscriber>();
+  subscriber->id = ++g_next_subscriber_id;
+  subscriber->config = sub_config;
+  subscriber->recent_report_ns.assign(static_cast<size_t>(sub_config.max_reports_per_minute), 0);
+  napi_ref callback = nullptr;
+  napi_create_reference(env, info[1], 1, &callback);
+  state->record->callbacks[subscriber->id] = callback;
+  {
+    std::lock_guard<std::mutex> lock(Registry::mutex());
+    state->record->subscribers.push_back(subscriber);
+  }
+  Registry::WakeWatchdog();
+  return Napi::Number::New(env, subscriber->id);
+}
+
+Napi::Value Unsubscribe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "stallwatch: unsubscribe(id)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+  EnvState* state = GetEnvState(env);
+  if (!state->record) return Napi::Boolean::New(env, false);
+  ThreadRecord& record = *state->record;
+  auto it = record.callbacks.find(id);
+  if (it == record.callbacks.end()) return Napi::Boolean::New(env, false);
+  napi_delete_reference(env, it->second);
+  record.callbacks.erase(it);
+  bool now_empty = false;
+  {
+    std::lock_guard<std::mutex> lock(Registry::mutex());
+    auto& subs = record.subscribers;
+    for (auto s = subs.begin(); s != subs.end(); ++s) {
+      if ((*s)->id == id) {
+        subs.erase(s);
+        break;
+      }
+    }
+    now_empty = subs.empty();
+  }
+  if (now_empty) TeardownRecord(*state);
+  return Napi::Boolean::New(env, true);
+}
+
+Napi::Value FormatReport(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    Napi::TypeError::New(env, "stallwatch: formatReport(report) needs a report object").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::String::New(env, FormatReportText(ReportFromJs(info[0].As<Napi::Object>())));
+}
+
+Napi::Value Capabilities(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  NativeUnwinder::Initialize();
+  Napi::Object o = Napi::Object::New(env);
+#if defined(__linux__)
+  o.Set("platform", "linux");
+#elif defined(__APPLE__)
+  o.Set("platform", "darwin");
+#endif
+#if defined(__x86_64__)
+  o.Set("arch", "x64");
+#elif defined(__aarch64__)
+  o.Set("arch", "arm64");
+#endif
+  o.Set("libunwind", NativeUnwinder::HasLibunwind());
+  if (const char* reason = NativeUnwinder::UnavailableReason()) o.Set("libunwindReason", reason);
+  int rtmin = 0, rtmax = 0;
+  if (platform::RealtimeSignalRange(&rtmin, &rtmax)) {
+    o.Set("sigrtmin", rtmin);
+    o.Set("sigrtmax", rtmax);
+  }
+  return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("subscribe", Napi::Function::New(env, Subscribe, "subscribe"));
+  exports.Set("unsubscribe", Napi::Function::New(env, Unsubscribe, "unsubscribe"));
+  exports.Set("formatReport", Napi::Function::New(env, FormatReport, "formatReport"));
+  exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
+  return exports;
+}
+
+}  // namespace
+}  // namespace stallwatch
+
+static Napi::Object InitStallwatch(Napi::Env env, Napi::Object exports) { return stallwatch::Init(env, exports); }
+
+NODE_API_MODULE(stallwatch, InitStallwatch)

@@ -1,0 +1,60 @@
+// Per-thread capture memory, preallocated outside the signal handler.
+//
+// Lock contract:
+//   armed_seq    watchdog stores a sequence number before sending the signal; the handler
+//                exchanges it with 0 (consumes it); the watchdog exchanges it with 0 to
+//                disarm after a timeout. Whoever gets the non-zero value owns the capture.
+//   sample       written only by the handler that consumed armed_seq, read by the
+//                watchdog only after `done` was posted for that capture.
+//   the rest     written by the owning JS thread before the slot is published in the
+//                slot table, immutable while published.
+// Slots are never freed (see slot_table.h): a late signal may still look one up.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "platform/platform.h"
+
+namespace v8 {
+class Isolate;
+}
+
+namespace stallwatch {
+
+constexpr int kMaxCaptureFrames = 1024;
+constexpr size_t kUnwindScratchBytes = 4096;  // >= sizeof(unw_cursor_t) on every target
+
+// One raw sample, exactly as the handler left it.
+struct RawSample {
+  uint64_t seq = 0;
+  int vm_state = -1;                 // v8::StateTag as int; -1 = no isolate sample
+  uintptr_t external_callback = 0;   // C++ API callback V8 was in, if any
+  uint32_t js_count = 0;
+  uint32_t native_count = 0;
+  bool native_truncated = false;
+  bool native_from_frame_pointers = false;  // libunwind unavailable or failed
+  int unwind_error = 0;              // libunwind's error code when it stopped early
+  uint64_t code_events_stamp = 0;    // code map event counter at capture time
+  uint64_t handler_ns = 0;           // time spent inside the handler
+  platform::MachineRegisters regs;
+  uintptr_t js[kMaxCaptureFrames];
+  uintptr_t native[kMaxCaptureFrames];
+};
+
+struct CaptureSlot {
+  // Identity, immutable while the slot is published.
+  int64_t tid = 0;
+  v8::Isolate* isolate = nullptr;
+  uintptr_t stack_low = 0;
+  uintptr_t stack_high = 0;
+  const std::atomic<uint64_t>* code_events = nullptr;  // CodeMap's event counter
+  int max_frames = 128;
+
+  std::atomic<uint64_t> armed_seq{0};
+  platform::Semaphore done;
+  RawSample sample;
+  alignas(16) unsigned char unwind_scratch[kUnwindScratchBytes];
+};
+
+}  // namespace stallwatch

@@ -1,0 +1,31 @@
+// Feeds a CodeMap from one isolate's code events (JS thread only).
+#pragma once
+
+#include <memory>
+
+#include "code_map.h"
+
+namespace v8 {
+class Isolate;
+}
+
+namespace stallwatch {
+
+class CodeEventListener {
+ public:
+  // Enables V8's code event logging for `isolate` into `map`. Logs all existing code first
+  // (milliseconds in a fresh process, more with a large heap).
+  CodeEventListener(v8::Isolate* isolate, std::shared_ptr<CodeMap> map);
+  // JS thread, before the isolate is disposed.
+  ~CodeEventListener();
+  CodeEventListener(const CodeEventListener&) = delete;
+  CodeEventListener& operator=(const CodeEventListener&) = delete;
+
+ private:
+  class Handler;
+  std::unique_ptr<Handler> handler_;
+  v8::Isolate* isolate_;
+  bool installed_jit_handler_ = false;
+};
+
+}  // namespace stallwatch

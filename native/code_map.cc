@@ -1,0 +1,72 @@
+#include "code_map.h"
+
+namespace stallwatch {
+
+uint32_t CodeMap::Intern(std::string s) {
+  auto it = string_ids_.find(s);
+  if (it != string_ids_.end()) return it->second;
+  const uint32_t id = static_cast<uint32_t>(strings_.size());
+  strings_.push_back(s);
+  string_ids_.emplace(std::move(s), id);
+  return id;
+}
+
+void CodeMap::EraseOverlapping(uintptr_t start, size_t size) {
+  const uintptr_t end = start + (size ? size : 1);
+  auto it = entries_.lower_bound(start);
+  if (it != entries_.begin()) {
+    auto prev = std::prev(it);
+    if (prev->first + prev->second.size > start) it = prev;
+  }
+  while (it != entries_.end() && it->first < end) it = entries_.erase(it);
+}
+
+void CodeMap::Add(uintptr_t start, size_t size, CodeKind kind, std::string name, std::string script, int line,
+                  int column) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Stamp before publishing: a capture that read the counter before this increment must
+  // not trust this entry.
+  const uint64_t stamp = events_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  EraseOverlapping(start, size);
+  Entry entry{static_cast<uint32_t>(size ? size : 1), Intern(std::move(name)), Intern(std::move(script)),
+              line, column, kind, stamp};
+  entries_[start] = entry;
+}
+
+void CodeMap::Move(uintptr_t from, uintptr_t to) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const uint64_t stamp = events_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  moves_.fetch_add(1, std::memory_order_relaxed);
+  auto it = entries_.find(from);
+  if (it == entries_.end()) return;
+  Entry entry = it->second;
+  entries_.erase(it);
+  EraseOverlapping(to, entry.size);
+  entry.stamp = stamp;
+  entries_[to] = entry;
+}
+
+CodeMap::Lookup CodeMap::Find(uintptr_t address, uint64_t captured_stamp) const {
+  Lookup result;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = entries_.upper_bound(address);
+  if (it == entries_.begin()) return result;
+  --it;
+  if (address >= it->first + it->second.size) return result;
+  const Entry& e = it->second;
+  result.found = true;
+  result.provable = e.stamp <= captured_stamp;
+  result.kind = e.kind;
+  result.name = strings_[e.name_id];
+  result.script = strings_[e.script_id];
+  result.line = e.line;
+  result.column = e.column;
+  return result;
+}
+
+size_t CodeMap::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return entries_.size();
+}
+
+}  // namespace stallwatch

@@ -1,0 +1,74 @@
+// Address -> JS function, fed by V8's code events.
+//
+// GetStackSample reports a JS frame as an address: the pc in optimized/baseline code, or
+// the current bytecode position inside a BytecodeArray. Both move during compacting GCs.
+// V8 reports those moves (kRelocationType) only while someone listens for object
+// relocation; a JIT code event handler (even an empty one) turns that logging on, so the
+// listener installs one. Every event (create or move) bumps an event counter; each entry
+// remembers the counter value at which it got its current address, and the signal handler
+// records the counter at capture time. An entry stamped after the capture may describe code
+// that was not there when the sample was taken: its name is not provable and is withheld.
+//
+// Lock contract: `mutex_` guards `entries_` and `strings_`; taken by the JS thread for each
+// code event and by the reporter thread for lookups; never by the watchdog or a handler.
+// `events_` is atomic and read by the signal handler.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace stallwatch {
+
+enum class CodeKind : uint8_t { kJsFunction, kBuiltin, kRegExp, kOther };
+
+class CodeMap {
+ public:
+  struct Lookup {
+    bool found = false;
+    bool provable = false;   // the entry existed unchanged when the sample was taken
+    CodeKind kind = CodeKind::kOther;
+    std::string name;
+    std::string script;
+    int line = 0;            // definition line (1-based), 0 unknown
+    int column = 0;
+  };
+
+  // JS thread (code event callbacks).
+  void Add(uintptr_t start, size_t size, CodeKind kind, std::string name, std::string script, int line, int column);
+  void Move(uintptr_t from, uintptr_t to);
+
+  // Reporter thread.
+  Lookup Find(uintptr_t address, uint64_t captured_stamp) const;
+
+  const std::atomic<uint64_t>* event_counter() const { return &events_; }
+  uint64_t moves_seen() const { return moves_.load(std::memory_order_relaxed); }
+  size_t size() const;
+
+ private:
+  struct Entry {
+    uint32_t size;
+    uint32_t name_id;
+    uint32_t script_id;
+    int32_t line;
+    int32_t column;
+    CodeKind kind;
+    uint64_t stamp;
+  };
+  uint32_t Intern(std::string s);
+  void EraseOverlapping(uintptr_t start, size_t size);
+
+  mutable std::mutex mutex_;
+  std::map<uintptr_t, Entry> entries_;
+  std::vector<std::string> strings_;
+  std::unordered_map<std::string, uint32_t> string_ids_;
+  std::atomic<uint64_t> events_{1};
+  std::atomic<uint64_t> moves_{0};
+};
+
+}  // namespace stallwatch

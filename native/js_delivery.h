@@ -1,0 +1,33 @@
+// Delivery of reports to JS listeners on the monitored thread, through one thread-safe
+// function per thread record. The thread-safe function is unref'd (stallwatch never keeps a
+// loop alive) except between the end of a stall and the delivery of its events, so that a
+// report pending when a script or worker is about to exit is delivered before it does.
+#pragma once
+
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "report.h"
+#include "thread_record.h"
+
+namespace stallwatch {
+
+struct Delivery {
+  enum class Kind { kBlocked, kUnblocked, kLoopRelease };
+  Kind kind = Kind::kBlocked;
+  std::shared_ptr<const Report> report;              // kBlocked
+  UnblockedEvent unblocked;                          // kUnblocked
+  std::vector<std::pair<uint32_t, uint32_t>> targets;  // subscriber id, suppressed count
+};
+
+// JS thread: creates the record's thread-safe function (unref'd).
+bool CreateDeliveryChannel(napi_env env, const std::shared_ptr<ThreadRecord>& record);
+// JS thread: releases it; pending deliveries are dropped.
+void CloseDeliveryChannel(ThreadRecord& record);
+// Reporter thread, registry mutex held: queues `delivery` (takes ownership). Non-blocking.
+void PostDelivery(ThreadRecord& record, std::unique_ptr<Delivery> delivery);
+// JS thread, from the loop hook when a stall ends: keep the loop alive until its events are in.
+void HoldLoopForDelivery(ThreadRecord& record);
+
+}  // namespace stallwatch

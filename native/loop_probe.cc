@@ -1,0 +1,114 @@
+#include "loop_probe.h"
+
+#include "platform/platform.h"
+
+namespace stallwatch {
+
+struct LoopProbe::Handles {
+  uv_prepare_t prepare;
+  uv_check_t check;
+  LoopProbe* owner;
+  int open_count;
+};
+
+bool LoopProbe::Start(uv_loop_t* loop, ProgressHook on_progress, void* data) {
+  loop_ = loop;
+  on_progress_ = on_progress;
+  on_progress_data_ = data;
+  // Node enables idle-time metrics on its loops (they back eventLoopUtilization); an
+  // embedder may not have. Without them idle time stays 0 and a parked loop would look
+  // stalled, so turn them on. Safe to repeat; must run on the loop thread.
+  uv_loop_configure(loop, UV_METRICS_IDLE_TIME);
+
+  hook_ns_.store(platform::MonotonicNs(), std::memory_order_relaxed);
+  handles_ = new Handles();
+  handles_->owner = this;
+  handles_->open_count = 2;
+  if (uv_prepare_init(loop, &handles_->prepare) != 0 || uv_check_init(loop, &handles_->check) != 0) {
+    delete handles_;
+    handles_ = nullptr;
+    return false;
+  }
+  handles_->prepare.data = handles_;
+  handles_->check.data = handles_;
+  uv_prepare_start(&handles_->prepare, OnPrepare);
+  uv_check_start(&handles_->check, OnCheck);
+  // Unref'd: the probe must never keep a loop (and so a process or worker) alive.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&handles_->prepare));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&handles_->check));
+  return true;
+}
+
+void LoopProbe::Stop() {
+  if (handles_ == nullptr) return;
+  Handles* handles = handles_;
+  handles_ = nullptr;
+  handles->owner = nullptr;
+  auto on_closed = [](uv_handle_t* handle) {
+    auto* h = static_cast<Handles*>(handle->data);
+    if (--h->open_count == 0) delete h;
+  };
+  uv_close(reinterpret_cast<uv_handle_t*>(&handles->prepare), on_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&handles->check), on_closed);
+}
+
+void LoopProbe::OnPrepare(uv_prepare_t* handle) {
+  auto* h = static_cast<Handles*>(handle->data);
+  if (h->owner != nullptr) h->owner->OnHook(true);
+}
+
+void LoopProbe::OnCheck(uv_check_t* handle) {
+  auto* h = static_cast<Handles*>(handle->data);
+  if (h->owner != nullptr) h->owner->OnHook(false);
+}
+
+void LoopProbe::OnHook(bool is_prepare) {
+  const uint64_t now = platform::MonotonicNs();
+  // Read before entering poll; the watchdog subtracts it from the idle time it reads later.
+  const uint64_t idle = is_prepare ? uv_metrics_idle_time(loop_) : 0;
+  const uint32_t s = seq_.load(std::memory_order_relaxed);
+  seq_.store(s + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  tick_.store(tick_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  hook_ns_.store(now, std::memory_order_relaxed);
+  idle_at_prepare_ns_.store(idle, std::memory_order_relaxed);
+  in_poll_phase_.store(is_prepare, std::memory_order_relaxed);
+  seq_.store(s + 2, std::memory_order_release);
+
+  if (attention_.load(std::memory_order_acquire) && on_progress_ != nullptr) {
+    on_progress_(on_progress_data_);
+  }
+}
+
+LoopProbe::Progress LoopProbe::Read() const {
+  uint64_t tick = 0, hook_ns = 0, idle_at_prepare = 0;
+  bool in_poll = false;
+  // The writer holds the odd state for a handful of stores; a reader that keeps seeing it
+  // is looking at a thread that was interrupted right there, so stop retrying after a
+  // bounded number of attempts and use what was read.
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const uint32_t before = seq_.load(std::memory_order_acquire);
+    tick = tick_.load(std::memory_order_relaxed);
+    hook_ns = hook_ns_.load(std::memory_order_relaxed);
+    idle_at_prepare = idle_at_prepare_ns_.load(std::memory_order_relaxed);
+    in_poll = in_poll_phase_.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if ((before & 1) == 0 && seq_.load(std::memory_order_relaxed) == before) break;
+  }
+  Progress p;
+  p.tick = tick;
+  p.last_progress_ns = hook_ns;
+  if (in_poll) {
+    const uint64_t idle_now = uv_metrics_idle_time(loop_);
+    const uint64_t parked_ns = idle_now > idle_at_prepare ? idle_now - idle_at_prepare : 0;
+    const uint64_t left_poll_ns = hook_ns + parked_ns;
+    const uint64_t now = platform::MonotonicNs();
+    // Idle time includes the current kernel call up to now: if it reaches (almost) now,
+    // the loop is parked, which is never a stall.
+    p.parked = left_poll_ns + 1000000 >= now;
+    p.last_progress_ns = p.parked ? now : left_poll_ns;
+  }
+  return p;
+}
+
+}  // namespace stallwatch

@@ -1,0 +1,64 @@
+// The progress signal of one event loop.
+//
+// A loop makes progress when its iteration tick moves (prepare/check hooks) or when
+// libuv's idle time grows (it grows while the loop is parked in the kernel poll call,
+// including the current call). I/O callbacks run *inside* the poll phase, between
+// prepare and check, so the tick alone would call a stalled HTTP handler idle; idle
+// time alone would miss a stall in a timer. Together they say exactly when the loop
+// last moved:
+//   - last hook was check (timers, immediates, closing handles run next): that moment;
+//   - last hook was prepare (the loop is in the poll phase): the moment it entered poll
+//     plus the time it has spent parked in the kernel since, which stops growing as soon
+//     as an I/O callback starts running.
+// The hooks are unref'd handles that only write a few words: no timers, no wake-ups.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+
+namespace stallwatch {
+
+class LoopProbe {
+ public:
+  struct Progress {
+    uint64_t tick = 0;              // iteration hooks run so far
+    uint64_t last_progress_ns = 0;  // MonotonicNs of the last moment the loop moved
+    bool parked = false;            // inside the kernel poll call right now
+  };
+  using ProgressHook = void (*)(void* data);
+
+  // Loop thread. `on_progress` runs on the loop thread at each hook while `attention`
+  // is set (used to close a stall episode the moment the loop moves again).
+  bool Start(uv_loop_t* loop, ProgressHook on_progress, void* data);
+  // Loop thread. Closes the handles; their memory is released by libuv's close callback.
+  void Stop();
+
+  // Any thread. Thread-safe; bounded (a seqlock read and uv_metrics_idle_time, whose
+  // mutex the loop thread only holds for a few instructions around the poll call).
+  Progress Read() const;
+
+  void SetAttention(bool on) { attention_.store(on, std::memory_order_release); }
+
+ private:
+  struct Handles;
+  void OnHook(bool is_prepare);
+  static void OnPrepare(uv_prepare_t* handle);
+  static void OnCheck(uv_check_t* handle);
+
+  uv_loop_t* loop_ = nullptr;
+  Handles* handles_ = nullptr;  // loop thread only
+  ProgressHook on_progress_ = nullptr;
+  void* on_progress_data_ = nullptr;
+  std::atomic<bool> attention_{false};
+
+  // Seqlock-published state: written by the loop thread, read by the watchdog.
+  std::atomic<uint32_t> seq_{0};
+  std::atomic<uint64_t> tick_{0};
+  std::atomic<uint64_t> hook_ns_{0};
+  std::atomic<uint64_t> idle_at_prepare_ns_{0};
+  std::atomic<bool> in_poll_phase_{false};
+};
+
+}  // namespace stallwatch

@@ -1,0 +1,149 @@
+#include "native_unwind.h"
+
+#include <dlfcn.h>
+
+#include <cstring>
+#include <mutex>
+
+#if defined(STALLWATCH_HAVE_LIBUNWIND)
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#endif
+
+namespace stallwatch {
+namespace {
+
+#define SW_STRINGIFY_(x) #x
+#define SW_STRINGIFY(x) SW_STRINGIFY_(x)
+
+#if defined(STALLWATCH_HAVE_LIBUNWIND)
+// Written once by Initialize (under std::call_once) before any capture can run; read-only after.
+struct Libunwind {
+  int (*init_local2)(unw_cursor_t*, unw_context_t*, int) = nullptr;
+  int (*step)(unw_cursor_t*) = nullptr;
+  int (*get_reg)(unw_cursor_t*, unw_regnum_t, unw_word_t*) = nullptr;
+  int (*getcontext)(unw_context_t*) = nullptr;
+};
+Libunwind g_unw;
+static_assert(sizeof(unw_cursor_t) <= 4096, "unwind scratch too small");
+#endif
+
+bool g_have_libunwind = false;
+const char* g_reason = "libunwind not initialized";
+std::once_flag g_once;
+
+#if defined(STALLWATCH_HAVE_LIBUNWIND)
+void LoadLibunwind() {
+#if defined(__APPLE__)
+  // On macOS the system unwinder is not libunwind's API; frame pointers are guaranteed by
+  // Apple's ABIs, so the frame-pointer walk is the intended path there.
+  g_reason = "macOS: frame-pointer walk";
+  return;
+#else
+  void* lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  if (lib == nullptr) {
+    g_reason = "libunwind.so.8 could not be loaded (install libunwind8); native frames come from a frame-pointer walk";
+    return;
+  }
+  g_unw.init_local2 = reinterpret_cast<decltype(g_unw.init_local2)>(dlsym(lib, SW_STRINGIFY(unw_init_local2)));
+  g_unw.step = reinterpret_cast<decltype(g_unw.step)>(dlsym(lib, SW_STRINGIFY(unw_step)));
+  g_unw.get_reg = reinterpret_cast<decltype(g_unw.get_reg)>(dlsym(lib, SW_STRINGIFY(unw_get_reg)));
+  g_unw.getcontext = reinterpret_cast<decltype(g_unw.getcontext)>(dlsym(lib, SW_STRINGIFY(unw_tdep_getcontext)));
+  if (!g_unw.init_local2 || !g_unw.step || !g_unw.get_reg || !g_unw.getcontext) {
+    g_reason = "libunwind.so.8 lacks unw_init_local2 (needs libunwind >= 1.3); native frames come from a frame-pointer walk";
+    return;
+  }
+  // Warm-up walk from here: fills libunwind's caches and takes the loader locks now, on a
+  // JS thread, instead of inside the first signal handler.
+  unw_context_t context;
+  unw_cursor_t cursor;
+  if (g_unw.getcontext(&context) == 0 && g_unw.init_local2(&cursor, &context, 0) == 0) {
+    for (int i = 0; i < 256 && g_unw.step(&cursor) > 0; ++i) {
+    }
+  }
+  g_have_libunwind = true;
+  g_reason = nullptr;
+#endif
+}
+#endif
+
+}  // namespace
+
+void NativeUnwinder::Initialize() {
+  std::call_once(g_once, [] {
+#if defined(STALLWATCH_HAVE_LIBUNWIND)
+    LoadLibunwind();
+#else
+    g_reason = "stallwatch was built without libunwind headers (install libunwind-dev and rebuild); native frames come from a frame-pointer walk";
+#endif
+  });
+}
+
+bool NativeUnwinder::HasLibunwind() { return g_have_libunwind; }
+const char* NativeUnwinder::UnavailableReason() { return g_reason; }
+
+UnwindResult NativeUnwinder::Walk(void* ucontext, const platform::MachineRegisters& regs, uintptr_t stack_low,
+                                  uintptr_t stack_high, uintptr_t* out, uint32_t max, void* scratch,
+                                  size_t scratch_size) {
+#if defined(STALLWATCH_HAVE_LIBUNWIND)
+  if (g_have_libunwind && scratch_size >= sizeof(unw_cursor_t)) {
+    UnwindResult result;
+    auto* cursor = static_cast<unw_cursor_t*>(scratch);
+    // UNW_INIT_SIGNAL_FRAME: the context is the interrupted one, so the first frame's pc is
+    // exact (not a return address) and our own handler frames are never in the walk.
+    int rc = g_unw.init_local2(cursor, static_cast<unw_context_t*>(ucontext), UNW_INIT_SIGNAL_FRAME);
+    if (rc == 0) {
+      for (;;) {
+        if (result.count == max) {
+          result.truncated = true;
+          break;
+        }
+        unw_word_t ip = 0;
+        if (g_unw.get_reg(cursor, UNW_REG_IP, &ip) != 0 || ip == 0) break;
+        out[result.count++] = static_cast<uintptr_t>(ip);
+        rc = g_unw.step(cursor);
+        if (rc <= 0) {
+          result.error = rc;
+          break;
+        }
+      }
+      if (result.count > 0) return result;
+    }
+  }
+#else
+  (void)ucontext;
+  (void)scratch;
+  (void)scratch_size;
+#endif
+  return WalkFramePointers(regs, stack_low, stack_high, out, max);
+}
+
+UnwindResult NativeUnwinder::WalkFramePointers(const platform::MachineRegisters& regs, uintptr_t stack_low,
+                                               uintptr_t stack_high, uintptr_t* out, uint32_t max) {
+  // Every read stays inside the thread's own stack and every frame must be above the last,
+  // so a corrupt or missing frame pointer ends the walk instead of faulting.
+  UnwindResult result;
+  result.used_frame_pointers = true;
+  if (max == 0) return result;
+  out[result.count++] = regs.pc;
+#if defined(__aarch64__)
+  if (regs.lr != 0 && result.count < max) out[result.count++] = regs.lr;
+#endif
+  uintptr_t fp = regs.fp;
+  const uintptr_t low = regs.sp > stack_low ? regs.sp : stack_low;
+  while (fp >= low && fp + 2 * sizeof(uintptr_t) <= stack_high && (fp % sizeof(uintptr_t)) == 0) {
+    if (result.count == max) {
+      result.truncated = true;
+      break;
+    }
+    const uintptr_t next_fp = reinterpret_cast<const uintptr_t*>(fp)[0];
+    const uintptr_t ret = reinterpret_cast<const uintptr_t*>(fp)[1];
+    if (ret == 0) break;
+    out[result.count++] = ret;
+    if (next_fp <= fp) break;
+    fp = next_fp;
+  }
+  return result;
+}
+
+}  // namespace stallwatch

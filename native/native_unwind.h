@@ -1,0 +1,43 @@
+// Native stack walking from a signal context.
+//
+// libunwind is loaded with dlopen(RTLD_LOCAL) rather than linked: Debian's static archive
+// is not position-independent (it cannot go into a shared object), and a hard dependency
+// would make the addon fail to load on a machine without libunwind8. RTLD_LOCAL also keeps
+// libunwind's _Unwind_* symbols from interposing on the process's C++ exception runtime.
+// Without libunwind, a bounded frame-pointer walk is used and reports say so.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "platform/platform.h"
+
+namespace stallwatch {
+
+struct UnwindResult {
+  uint32_t count = 0;
+  bool truncated = false;
+  bool used_frame_pointers = false;
+  int error = 0;  // libunwind's (negative) error code if it stopped early
+};
+
+class NativeUnwinder {
+ public:
+  // Once per process, on a JS thread, before any capture: loads libunwind and warms it up
+  // (its first walk takes loader locks and fills caches: never do that in the handler).
+  static void Initialize();
+  static bool HasLibunwind();
+  static const char* UnavailableReason();  // nullptr when libunwind is in use
+
+  // Async-signal-safe. Walks from the interrupted context into `out`, innermost first.
+  // `scratch` holds libunwind's cursor (kept off the possibly small signal stack).
+  static UnwindResult Walk(void* ucontext, const platform::MachineRegisters& regs, uintptr_t stack_low,
+                           uintptr_t stack_high, uintptr_t* out, uint32_t max, void* scratch,
+                           size_t scratch_size);
+
+ private:
+  static UnwindResult WalkFramePointers(const platform::MachineRegisters& regs, uintptr_t stack_low,
+                                        uintptr_t stack_high, uintptr_t* out, uint32_t max);
+};
+
+}  // namespace stallwatch

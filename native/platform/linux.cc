@@ -1,0 +1,119 @@
+// Linux implementation of platform.h.
+#if defined(__linux__)
+
+#include "platform.h"
+
+#include <errno.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace stallwatch::platform {
+
+int64_t CurrentTid() { return static_cast<int64_t>(syscall(SYS_gettid)); }
+
+uint64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+double EpochMs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+MachineRegisters RegistersFromContext(const void* ucontext) {
+  MachineRegisters regs;
+  const auto* uc = static_cast<const ucontext_t*>(ucontext);
+#if defined(__x86_64__)
+  regs.pc = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
+  regs.sp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RSP]);
+  regs.fp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RBP]);
+#elif defined(__aarch64__)
+  regs.pc = static_cast<uintptr_t>(uc->uc_mcontext.pc);
+  regs.sp = static_cast<uintptr_t>(uc->uc_mcontext.sp);
+  regs.fp = static_cast<uintptr_t>(uc->uc_mcontext.regs[29]);
+  regs.lr = static_cast<uintptr_t>(uc->uc_mcontext.regs[30]);
+#else
+#error "stallwatch: unsupported CPU architecture"
+#endif
+  return regs;
+}
+
+Semaphore::Semaphore() { sem_init(&sem_, 0, 0); }
+Semaphore::~Semaphore() { sem_destroy(&sem_); }
+void Semaphore::Post() { sem_post(&sem_); }
+
+bool Semaphore::WaitFor(uint64_t timeout_ns) {
+  // sem_clockwait on CLOCK_MONOTONIC: a wall-clock jump must not stretch or cut the wait.
+  timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  uint64_t ns = static_cast<uint64_t>(deadline.tv_nsec) + timeout_ns;
+  deadline.tv_sec += static_cast<time_t>(ns / 1000000000ull);
+  deadline.tv_nsec = static_cast<long>(ns % 1000000000ull);
+  for (;;) {
+    if (sem_clockwait(&sem_, CLOCK_MONOTONIC, &deadline) == 0) return true;
+    if (errno != EINTR) return false;
+  }
+}
+
+int SendSignal(pthread_t thread, int signo, void* cookie) {
+  sigval value;
+  value.sival_ptr = cookie;
+  return pthread_sigqueue(thread, signo, value);
+}
+
+void* CookieOf(const siginfo_t* info) {
+  // pthread_sigqueue arrives as SI_QUEUE with our pid; kill(2), tgkill(2) and V8's
+  // profiler (pthread_kill) arrive as SI_USER/SI_TKILL and carry no value.
+  if (info == nullptr || info->si_code != SI_QUEUE || info->si_pid != getpid()) return nullptr;
+  return info->si_value.sival_ptr;
+}
+
+bool CurrentThreadStack(uintptr_t* low, uintptr_t* high) {
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return false;
+  void* addr = nullptr;
+  size_t size = 0;
+  bool ok = pthread_attr_getstack(&attr, &addr, &size) == 0;
+  pthread_attr_destroy(&attr);
+  if (!ok) return false;
+  *low = reinterpret_cast<uintptr_t>(addr);
+  *high = *low + size;
+  return true;
+}
+
+bool RealtimeSignalRange(int* min, int* max) {
+  *min = SIGRTMIN;
+  *max = SIGRTMAX;
+  return true;
+}
+
+void RaiseWithDefaultAction(int signo) {
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(signo, &dfl, nullptr);
+  // The signal is blocked while its handler runs; it stays pending and takes its default
+  // action as soon as the handler returns and the mask is restored.
+  syscall(SYS_tgkill, getpid(), CurrentTid(), signo);
+}
+
+void CurrentThreadName(char* out, size_t size) {
+  if (size == 0) return;
+  char name[16] = {0};
+  if (prctl(PR_GET_NAME, name, 0, 0, 0) != 0) name[0] = 0;
+  strncpy(out, name, size - 1);
+  out[size - 1] = 0;
+}
+
+}  // namespace stallwatch::platform
+
+#endif  // __linux__

@@ -1,0 +1,83 @@
+// The OS seam. Everything that differs between Linux and macOS lives behind this header,
+// with one implementation file per OS (linux.cc, darwin.cc). Functions marked
+// "async-signal-safe" are called from the capture signal handler.
+#pragma once
+
+#include <pthread.h>
+#include <signal.h>
+#include <cstddef>
+#include <cstdint>
+
+#if defined(__APPLE__)
+#include <mach/semaphore.h>
+#else
+#include <semaphore.h>
+#endif
+
+namespace stallwatch::platform {
+
+// OS thread id of the calling thread. Async-signal-safe.
+int64_t CurrentTid();
+
+// CLOCK_MONOTONIC in nanoseconds. Async-signal-safe.
+uint64_t MonotonicNs();
+
+// Wall clock, epoch milliseconds.
+double EpochMs();
+
+// Registers of the interrupted context, as V8's RegisterState and the frame-pointer walker need them.
+struct MachineRegisters {
+  uintptr_t pc = 0;
+  uintptr_t sp = 0;
+  uintptr_t fp = 0;
+  uintptr_t lr = 0;  // arm64 only
+};
+
+// Reads pc/sp/fp(/lr) out of the ucontext the kernel passed to a SA_SIGINFO handler.
+// Async-signal-safe.
+MachineRegisters RegistersFromContext(const void* ucontext);
+
+// A counting semaphore whose Post() is async-signal-safe and whose wait is bounded.
+// Linux: an unnamed POSIX semaphore. macOS has no working unnamed POSIX semaphores:
+// a Mach semaphore.
+class Semaphore {
+ public:
+  Semaphore();
+  ~Semaphore();
+  Semaphore(const Semaphore&) = delete;
+  Semaphore& operator=(const Semaphore&) = delete;
+
+  void Post();                         // async-signal-safe
+  bool WaitFor(uint64_t timeout_ns);   // true if posted within the timeout
+
+ private:
+#if defined(__APPLE__)
+  semaphore_t sem_;
+#else
+  sem_t sem_;
+#endif
+};
+
+// Sends `signo` to `thread`, carrying `cookie` where the OS can (Linux: pthread_sigqueue,
+// so the handler can tell our signals from anyone else's). Returns 0 or an errno value.
+int SendSignal(pthread_t thread, int signo, void* cookie);
+
+// The cookie of a signal sent by SendSignal from this process, or nullptr when the
+// signal did not come from SendSignal in this process (kill(1), V8's profiler, another
+// library) or the OS cannot carry cookies. Async-signal-safe.
+void* CookieOf(const siginfo_t* info);
+
+// Bounds of the calling thread's stack [low, high).
+bool CurrentThreadStack(uintptr_t* low, uintptr_t* high);
+
+// Real-time signal range (Linux). Returns false where there are none (macOS).
+bool RealtimeSignalRange(int* min, int* max);
+
+// Raises `signo` on the calling thread with its default disposition, the way the
+// kernel would have acted had no handler been installed. Async-signal-safe.
+void RaiseWithDefaultAction(int signo);
+
+// Name of the OS thread, for reports ("" when unknown).
+void CurrentThreadName(char* out, size_t size);
+
+}  // namespace stallwatch::platform

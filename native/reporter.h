@@ -1,0 +1,16 @@
+// The reporter: a stallwatch thread that turns hand-offs from the watchdog into reports
+// (symbolizing, which may take loader locks and read files), queues them for the log writer
+// at once, and posts them to the monitored thread's JS listeners, which run once that
+// thread's loop runs again.
+#pragma once
+
+namespace stallwatch {
+
+class Reporter {
+ public:
+  static bool EnsureStarted();
+  // Any thread, with or without the registry mutex.
+  static void Wake();
+};
+
+}  // namespace stallwatch

@@ -1,0 +1,120 @@
+// One monitored thread (a main thread or worker_thread with its own isolate and loop) and
+// the subscribers (supervise() handles) watching it.
+//
+// Lock contract, field by field:
+//   [const]     written by the owning JS thread before the record is published in the
+//               registry, never changed after.
+//   [js]        owning JS thread only.
+//   [registry]  Registry::mutex() held.
+//   [watchdog]  watchdog thread only (it holds the registry lock while it runs).
+//   [reporter]  reporter thread only.
+//   [atomic]    any thread.
+#pragma once
+
+#include <node_api.h>
+#include <pthread.h>
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "capture_slot.h"
+#include "code_events.h"
+#include "code_map.h"
+#include "log_writer.h"
+#include "loop_probe.h"
+#include "report.h"
+
+namespace stallwatch {
+
+struct SubscriberConfig {
+  int threshold_ms = 500;
+  int signo = 0;
+  int max_frames = 128;
+  int max_reports_per_minute = 10;
+  std::shared_ptr<LogSink> log;  // null: no log
+};
+
+struct Subscriber {
+  uint32_t id = 0;                  // [const]
+  SubscriberConfig config;          // [const]
+  std::vector<uint64_t> recent_report_ns;  // [registry] ring, one slot per allowed report
+  size_t recent_next = 0;           // [registry]
+  uint32_t suppressed = 0;          // [registry] stalls not reported since the last report
+  uint64_t owed_episode = 0;        // [registry] episode whose blocked report this subscriber gets
+  bool blocked_sent = false;        // [registry] that report went out
+  uint32_t owed_suppressed = 0;     // [registry] `suppressed` to show in that report
+  bool suppressed_this_episode = false;  // [registry] rate limit withheld the episode's report
+
+  // Rate limit: true (and the report time recorded) if one more report fits in the last minute.
+  bool TakeReportBudget(uint64_t now_ns);
+};
+
+struct Episode {
+  uint64_t id = 0;
+  bool open = false;
+  uint64_t start_ns = 0;   // last progress before the stall
+  uint64_t tick = 0;       // loop tick when the stall was detected
+};
+
+struct ThreadRecord {
+  // [const]
+  napi_env env = nullptr;
+  v8::Isolate* isolate = nullptr;
+  uv_loop_t* loop = nullptr;
+  pthread_t pthread{};
+  int64_t tid = 0;
+  int64_t pid = 0;
+  int thread_id = 0;
+  std::string thread_name;
+  std::shared_ptr<CodeMap> code_map;
+
+  // [js]
+  std::unique_ptr<CodeEventListener> code_listener;
+  napi_threadsafe_function tsfn = nullptr;
+  bool tsfn_reffed = false;   // a stall ended and its delivery is pending: keep the loop alive
+  std::map<uint32_t, napi_ref> callbacks;
+  LoopProbe probe;            // hooks run on the JS thread; Read() from any thread
+
+  // [registry]
+  bool alive = true;          // false once the JS thread tore the record down
+  std::vector<std::shared_ptr<Subscriber>> subscribers;
+  CaptureSlot* slot = nullptr;
+  int slot_index = -1;
+  bool slot_abandoned = false;  // a handler never finished: the slot is never touched again
+
+  // [watchdog]
+  Episode episode;
+
+  // [atomic] set by the loop thread's hook when the loop moves during an open episode.
+  std::atomic<uint64_t> episode_end_ns{0};
+
+  // Hand-off from the watchdog to the reporter. [registry]
+  RawSample* handoff_sample = nullptr;  // a capture to turn into a report
+  uint64_t handoff_episode = 0;
+  double handoff_blocked_ms = 0;
+  double handoff_captured_at_ms = 0;
+  std::string handoff_partial;          // what the watchdog could not get
+  bool handoff_owed = false;            // some subscriber is owed the episode's report
+  bool handoff_closed = false;          // the episode ended
+  uint64_t closed_episode = 0;
+  double closed_blocked_ms = 0;
+
+  // [atomic] the preallocated sample buffer the watchdog copies the best capture into; the
+  // reporter gives it back when done. nullptr while the reporter holds it.
+  std::atomic<RawSample*> spare_sample{nullptr};
+
+  // [reporter] the last report built, for subscribers whose threshold is crossed later.
+  std::shared_ptr<const Report> last_report;
+  uint64_t last_report_episode = 0;
+
+  ~ThreadRecord();
+  uint32_t MinThresholdMs() const;  // [registry]
+  int MaxFrames() const;            // [registry]
+};
+
+}  // namespace stallwatch

@@ -1,0 +1,240 @@
+#include "watchdog.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include "js_sample.h"
+#include "platform/platform.h"
+#include "registry.h"
+#include "signal_capture.h"
+#include "slot_table.h"
+#include "thread_util.h"
+
+namespace stallwatch {
+namespace {
+
+constexpr uint64_t kMsNs = 1000000ull;
+// How long a signalled thread gets to enter the handler: delivery takes tens of
+// microseconds; a thread that does not take it within this bound has the signal blocked or
+// sits in an uninterruptible sleep.
+constexpr uint64_t kSignalDeliveryTimeoutNs = 200 * kMsNs;
+// Once the handler has consumed the arm it only walks two bounded stacks.
+constexpr uint64_t kHandlerFinishTimeoutNs = 1000 * kMsNs;
+// A sample that lands in GC or the compiler carries no JS frames; try again shortly.
+constexpr int kMaxSamplesPerStall = 3;
+constexpr uint64_t kResampleDelayNs = 3 * kMsNs;
+
+uint64_t g_next_seq = 0;  // [watchdog]
+
+void SleepNs(uint64_t ns) {
+  timespec ts{static_cast<time_t>(ns / 1000000000ull), static_cast<long>(ns % 1000000000ull)};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
+// A sample is better if it has more JS frames; a sample outside GC beats one inside it.
+bool IsBetter(const RawSample& candidate, const RawSample& best) {
+  if (best.seq == 0) return true;
+  if (candidate.js_count != best.js_count) return candidate.js_count > best.js_count;
+  return best.vm_state == 1 /* v8::GC */ && candidate.vm_state != 1;
+}
+
+bool SampleLooksComplete(const RawSample& s) {
+  return !StateIsWorthResampling(s.vm_state) || (s.js_count > 0 && s.vm_state != 1 /* v8::GC */);
+}
+
+// Signals the thread and waits for one sample. Returns false with `why` when no sample came.
+bool TakeOneSample(ThreadRecord& rec, int signo, int max_frames, std::string* why) {
+  CaptureSlot* slot = rec.slot;
+  std::string install_error;
+  // libuv replaces our handler when the app adds process.on(<signal>), and resets it to the
+  // default when the listener goes: re-install (chaining to what is there) before each send,
+  // or this very signal could reach a default action that kills the process.
+  if (!SignalCapture::EnsureInstalled(signo, &install_error)) {
+    *why = "the capture signal handler could not be installed (" + install_error + ")";
+    return false;
+  }
+  slot->max_frames = max_frames;
+  const uint64_t seq = ++g_next_seq;
+  slot->armed_seq.store(seq, std::memory_order_release);
+  const int rc = platform::SendSignal(rec.pthread, signo, SlotTable::CookieFor(rec.slot_index));
+  if (rc != 0) {
+    slot->armed_seq.store(0, std::memory_order_release);
+    *why = std::string("the capture signal could not be sent (") + strerror(rc) + ")";
+    return false;
+  }
+  if (slot->done.WaitFor(kSignalDeliveryTimeoutNs)) return true;
+  if (slot->armed_seq.exchange(0, std::memory_order_acq_rel) == seq) {
+    // Disarmed before the handler consumed it: a late signal will be dropped.
+    *why = "the thread did not take the capture signal within 200 ms (it blocks the signal, or sits in an "
+           "uninterruptible sleep)";
+    return false;
+  }
+  // The handler is running: it will post. Wait for it, bounded.
+  if (slot->done.WaitFor(kHandlerFinishTimeoutNs)) return true;
+  rec.slot_abandoned = true;
+  *why = "the capture handler did not finish within 1 s; this thread will not be sampled again";
+  return false;
+}
+
+// Captures the stalled thread into the record's spare sample buffer and hands it over.
+void CaptureAndHandOff(ThreadRecord& rec, uint64_t stalled_ns, int signo) {
+  RawSample* best = rec.spare_sample.exchange(nullptr, std::memory_order_acq_rel);
+  std::string partial;
+  if (best == nullptr) {
+    partial = "no stack: the previous report of this thread was still being prepared";
+  } else if (rec.slot_abandoned) {
+    partial = "no stack: an earlier capture on this thread never finished";
+  }
+  const uint64_t tick_before = rec.episode.tick;
+  if (partial.empty()) {
+    best->seq = 0;
+    const int max_frames = rec.MaxFrames();
+    for (int i = 0; i < kMaxSamplesPerStall; ++i) {
+      std::string why;
+      if (!TakeOneSample(rec, signo, max_frames, &why)) {
+        if (best->seq == 0) partial = "no stack: " + why;
+        break;
+      }
+      if (IsBetter(rec.slot->sample, *best)) std::memcpy(best, &rec.slot->sample, sizeof(RawSample));
+      // A thread in native code is sampled once: each signal cuts a non-restartable
+      // syscall short with EINTR.
+      if (SampleLooksComplete(*best) || i + 1 == kMaxSamplesPerStall) break;
+      if (rec.probe.Read().tick != tick_before) break;
+      SleepNs(kResampleDelayNs);
+    }
+  }
+  if (best != nullptr && best->seq != 0 && rec.probe.Read().tick != tick_before) {
+    // The loop moved on while we sampled: the stack may already belong to healthy code.
+    rec.spare_sample.store(best, std::memory_order_release);
+    for (auto& sub : rec.subscribers) {
+      if (sub->owed_episode == rec.episode.id) sub->owed_episode = 0;
+    }
+    return;
+  }
+  if (best != nullptr && best->seq == 0) {
+    rec.spare_sample.store(best, std::memory_order_release);
+    best = nullptr;
+  }
+  rec.handoff_sample = best;
+  rec.handoff_episode = rec.episode.id;
+  rec.handoff_blocked_ms = static_cast<double>(stalled_ns) / 1e6;
+  rec.handoff_captured_at_ms = platform::EpochMs();
+  rec.handoff_partial = partial;
+  rec.handoff_owed = true;
+  Registry::WakeReporter();
+}
+
+// Decides which subscribers get this episode's report now: their threshold is crossed and
+// their rate limit allows it. Returns true if at least one newly does.
+bool AssignOwed(ThreadRecord& rec, uint64_t stalled_ns, uint64_t now) {
+  bool any = false;
+  for (auto& sub : rec.subscribers) {
+    if (sub->owed_episode == rec.episode.id) continue;
+    if (stalled_ns < static_cast<uint64_t>(sub->config.threshold_ms) * kMsNs) continue;
+    if (sub->TakeReportBudget(now)) {
+      sub->owed_episode = rec.episode.id;
+      sub->blocked_sent = false;
+      sub->owed_suppressed = sub->suppressed;
+      sub->suppressed = 0;
+      sub->suppressed_this_episode = false;
+      any = true;
+    } else {
+      sub->owed_episode = rec.episode.id;  // decided for this episode: suppressed
+      sub->blocked_sent = true;            // nothing to send
+      sub->suppressed_this_episode = true;
+      ++sub->suppressed;
+    }
+  }
+  return any;
+}
+
+void CloseEpisode(ThreadRecord& rec, uint64_t end_ns) {
+  rec.episode.open = false;
+  rec.probe.SetAttention(false);
+  rec.episode_end_ns.store(0, std::memory_order_release);
+  rec.handoff_closed = true;
+  rec.closed_episode = rec.episode.id;
+  rec.closed_blocked_ms = end_ns > rec.episode.start_ns ? static_cast<double>(end_ns - rec.episode.start_ns) / 1e6 : 0;
+  Registry::WakeReporter();
+}
+
+// Evaluates one record; returns the monotonic time at which it next needs a look.
+uint64_t Evaluate(ThreadRecord& rec, uint64_t now) {
+  const uint64_t threshold_ns = static_cast<uint64_t>(rec.MinThresholdMs()) * kMsNs;
+  const LoopProbe::Progress progress = rec.probe.Read();
+
+  if (rec.episode.open) {
+    const uint64_t end_ns = rec.episode_end_ns.load(std::memory_order_acquire);
+    if (end_ns != 0 || progress.tick != rec.episode.tick || progress.last_progress_ns > rec.episode.start_ns) {
+      CloseEpisode(rec, end_ns != 0 ? end_ns : progress.last_progress_ns);
+      return progress.last_progress_ns + threshold_ns;
+    }
+    // Still stalled: subscribers with longer thresholds get the same capture when crossed.
+    const uint64_t stalled_ns = now - rec.episode.start_ns;
+    if (AssignOwed(rec, stalled_ns, now)) {
+      rec.handoff_owed = true;
+      Registry::WakeReporter();
+    }
+    uint64_t next = now + threshold_ns;
+    for (auto& sub : rec.subscribers) {
+      if (sub->owed_episode != rec.episode.id) {
+        next = std::min(next, rec.episode.start_ns + static_cast<uint64_t>(sub->config.threshold_ms) * kMsNs);
+      }
+    }
+    return next;
+  }
+
+  const uint64_t stalled_ns = now > progress.last_progress_ns ? now - progress.last_progress_ns : 0;
+  if (stalled_ns < threshold_ns) return progress.last_progress_ns + threshold_ns;
+
+  // A new stall episode.
+  rec.episode.id += 1;
+  rec.episode.open = true;
+  rec.episode.start_ns = progress.last_progress_ns;
+  rec.episode.tick = progress.tick;
+  rec.episode_end_ns.store(0, std::memory_order_release);
+  rec.probe.SetAttention(true);
+  if (AssignOwed(rec, stalled_ns, now)) {
+    int signo = 0;
+    for (auto& sub : rec.subscribers) {
+      if (sub->owed_episode == rec.episode.id && !sub->blocked_sent) {
+        signo = sub->config.signo;
+        break;
+      }
+    }
+    CaptureAndHandOff(rec, stalled_ns, signo);
+  }
+  return now + threshold_ns;
+}
+
+void WatchdogMain() {
+  std::unique_lock<std::mutex> lock(Registry::mutex());
+  for (;;) {
+    const uint64_t now = platform::MonotonicNs();
+    uint64_t next = now + 3600ull * 1000 * kMsNs;
+    for (auto& rec : Registry::records()) {
+      if (!rec->alive || rec->subscribers.empty()) continue;
+      next = std::min(next, Evaluate(*rec, now));
+    }
+    // Never spin: at least 1 ms between rounds.
+    const uint64_t wait_ns = next > now + kMsNs ? next - now : kMsNs;
+    Registry::watchdog_wake().wait_for(lock, std::chrono::nanoseconds(wait_ns));
+  }
+}
+
+}  // namespace
+
+bool Watchdog::EnsureStarted() {
+  static std::once_flag once;
+  static bool started = false;
+  std::call_once(once, [] { started = StartDetachedThread(WatchdogMain, "stallwatch-dog"); });
+  return started;
+}
+
+}  // namespace stallwatch

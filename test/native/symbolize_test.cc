@@ -1,0 +1,133 @@
+// sources: symbolize.cc elf_symbols.cc
+// Resolves addresses of this test binary, libc and anonymous memory. The binary is built
+// with symbols and not exported dynamically, so its own functions are only in .symtab.
+#include <dlfcn.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "symbolize.h"
+
+namespace {
+
+int failures = 0;
+
+void Check(bool ok, const std::string& what) {
+  if (!ok) {
+    fprintf(stderr, "FAIL: %s\n", what.c_str());
+    ++failures;
+  }
+}
+
+std::string Describe(const stallwatch::NativeSymbol& s) {
+  char offset[32];
+  snprintf(offset, sizeof(offset), "+0x%zx", static_cast<size_t>(s.symbol_offset));
+  return "{module='" + s.module + "' name='" + s.name + "'" + offset +
+         " in_module=" + (s.in_module ? "true" : "false") + "}";
+}
+
+uintptr_t Address(const void* p) { return reinterpret_cast<uintptr_t>(p); }
+
+// volatile keeps the bodies longer than the offsets probed below.
+volatile int sink;
+
+__attribute__((noinline)) static int HiddenHelper(int x) {
+  for (int i = 0; i < x; ++i) sink = sink + i;
+  return sink;
+}
+
+std::string ExecutablePath() {
+  char buffer[4096];
+  ssize_t length = readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
+  return length > 0 ? std::string(buffer, static_cast<size_t>(length)) : "";
+}
+
+}  // namespace
+
+namespace stallwatch_test {
+__attribute__((noinline)) int Foo(int x) {
+  for (int i = 0; i < x; ++i) sink = sink * 3 + i;
+  return sink;
+}
+}  // namespace stallwatch_test
+
+using stallwatch::NativeSymbol;
+using stallwatch::NativeSymbolizer;
+
+void TestStaticFunctionNamedFromSymtab(NativeSymbolizer& symbolizer) {
+  NativeSymbol s = symbolizer.Resolve(Address(reinterpret_cast<void*>(&HiddenHelper)) + 4);
+  Check(s.in_module, "static function is in a module: " + Describe(s));
+  Check(s.name == "(anonymous namespace)::HiddenHelper(int)", "static function named: " + Describe(s));
+  Check(s.symbol_offset == 4, "static function offset is 4: " + Describe(s));
+  Check(s.module == ExecutablePath(), "main executable path from /proc/self/exe (" + ExecutablePath() +
+                                          "): " + Describe(s));
+  Check(s.module_base != 0, "module base known: " + Describe(s));
+}
+
+void TestNamespacedFunctionDemangled(NativeSymbolizer& symbolizer) {
+  NativeSymbol s = symbolizer.Resolve(Address(reinterpret_cast<void*>(&stallwatch_test::Foo)));
+  Check(s.name == "stallwatch_test::Foo(int)", "namespaced function demangled: " + Describe(s));
+  Check(s.symbol_offset == 0, "function start has offset 0: " + Describe(s));
+}
+
+void TestLibcExport(NativeSymbolizer& symbolizer) {
+  // Via libc's own scope: in a non-PIE binary &write would be the executable's PLT stub.
+  void* libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+  Check(libc != nullptr, "libc.so.6 already loaded");
+  if (libc == nullptr) return;
+  void* write_address = dlsym(libc, "write");
+  dlclose(libc);
+  Check(write_address != nullptr, "dlsym(libc, write)");
+  if (write_address == nullptr) return;
+  NativeSymbol s = symbolizer.Resolve(Address(write_address) + 1);
+  Check(s.in_module, "write is in a module: " + Describe(s));
+  Check(s.module.find("libc") != std::string::npos, "write's module is libc: " + Describe(s));
+  Check(s.name.find("write") != std::string::npos, "write named *write*: " + Describe(s));
+  Check(s.symbol_offset == 1, "write offset is 1: " + Describe(s));
+}
+
+void TestAnonymousMemory(NativeSymbolizer& symbolizer) {
+  size_t size = 1 << 16;
+  void* jit = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  Check(jit != MAP_FAILED, "mmap anonymous");
+  if (jit == MAP_FAILED) return;
+  NativeSymbol s = symbolizer.Resolve(Address(jit) + 128);
+  Check(!s.in_module, "anonymous memory is in no module: " + Describe(s));
+  Check(s.name.empty() && s.module.empty(), "anonymous memory has no name or module: " + Describe(s));
+  munmap(jit, size);
+}
+
+void TestClearKeepsResolving(NativeSymbolizer& symbolizer) {
+  symbolizer.Clear();
+  NativeSymbol s = symbolizer.Resolve(Address(reinterpret_cast<void*>(&stallwatch_test::Foo)) + 2);
+  Check(s.name == "stallwatch_test::Foo(int)" && s.symbol_offset == 2,
+        "resolves again after Clear(): " + Describe(s));
+}
+
+void TestDemangle() {
+  using stallwatch::Demangle;
+  Check(Demangle("write") == "write", "plain C name unchanged: " + Demangle("write"));
+  Check(Demangle("i") == "i", "'i' is a name, not the type int: " + Demangle("i"));
+  Check(Demangle("_ZN15stallwatch_test3FooEi") == "stallwatch_test::Foo(int)",
+        "mangled name demangled: " + Demangle("_ZN15stallwatch_test3FooEi"));
+  Check(Demangle("_Znot_valid") == "_Znot_valid", "invalid mangling unchanged: " + Demangle("_Znot_valid"));
+  Check(Demangle(nullptr).empty(), "null gives empty");
+}
+
+int main() {
+  NativeSymbolizer symbolizer;
+  TestStaticFunctionNamedFromSymtab(symbolizer);
+  TestNamespacedFunctionDemangled(symbolizer);
+  TestLibcExport(symbolizer);
+  TestAnonymousMemory(symbolizer);
+  TestClearKeepsResolving(symbolizer);
+  TestDemangle();
+  if (failures != 0) {
+    fprintf(stderr, "%d check(s) failed\n", failures);
+    return 1;
+  }
+  return 0;
+}
