@@ -10,6 +10,7 @@
         "native/code_events.cc",
         "native/code_map.cc",
         "native/elf_symbols.cc",
+        "native/exact_stack.cc",
         "native/js_delivery.cc",
         "native/js_sample.cc",
         "native/json_writer.cc",

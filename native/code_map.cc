@@ -55,6 +55,7 @@ CodeMap::Lookup CodeMap::Find(uintptr_t address, uint64_t captured_stamp) const 
   if (address >= it->first + it->second.size) return result;
   const Entry& e = it->second;
   result.found = true;
+  result.start = it->first;
   result.provable = e.stamp <= captured_stamp;
   result.kind = e.kind;
   result.name = strings_[e.name_id];

@@ -32,6 +32,7 @@ class CodeMap {
   struct Lookup {
     bool found = false;
     bool provable = false;   // the entry existed unchanged when the sample was taken
+    uintptr_t start = 0;     // where the entry's code starts (identifies the code object)
     CodeKind kind = CodeKind::kOther;
     std::string name;
     std::string script;

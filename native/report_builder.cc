@@ -48,7 +48,30 @@ Classified Classify(uintptr_t pc, bool innermost, const CodeMap& code_map, uint6
   return c;
 }
 
+Frame JsFrame(uintptr_t address, const CodeMap::Lookup& code) {
+  Frame f;
+  f.kind = FrameKind::kJs;
+  f.address = address;
+  if (code.found && code.provable) {
+    f.name = code.name;
+    f.file = code.script;
+    f.function_line = code.line > 0 ? code.line : 0;
+  }
+  return f;
+}
+
 }  // namespace
+
+const char* const kGcOnlyNote = "Every sample landed in garbage collection, which shows no JS frames.";
+
+void DropGcOnlyNote(Report& report) {
+  const std::string note = kGcOnlyNote;
+  const size_t at = report.partial.find(note);
+  if (at == std::string::npos) return;
+  report.partial.erase(at, note.size());
+  while (!report.partial.empty() && report.partial.front() == ' ') report.partial.erase(0, 1);
+  while (!report.partial.empty() && report.partial.back() == ' ') report.partial.pop_back();
+}
 
 void AddPartial(Report& report, const std::string& sentence) {
   if (sentence.empty()) return;
@@ -75,21 +98,25 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
   // place when the sample was taken; otherwise it could belong to other code now.
   std::vector<Frame> js;
   int unknown = 0, unprovable = 0;
+  uintptr_t first_js_code = 0;
   for (uint32_t i = 0; i < sample->js_count; ++i) {
-    Frame f;
-    f.kind = FrameKind::kJs;
-    f.address = sample->js[i];
     const CodeMap::Lookup code = code_map.Find(sample->js[i], sample->code_events_stamp);
+    if (i == 0) first_js_code = code.start;
     if (!code.found) {
       ++unknown;
     } else if (!code.provable) {
       ++unprovable;
-    } else {
-      f.name = code.name;
-      f.file = code.script;
-      f.function_line = code.line > 0 ? code.line : 0;
     }
-    js.push_back(std::move(f));
+    js.push_back(JsFrame(sample->js[i], code));
+  }
+  // GetStackSample drops the innermost frame when the signal lands in a JS function's own
+  // optimized code (its frame is not fully set up or is treated as frameless there). The
+  // interrupted pc itself says which code was running: if it is a JS function's code other
+  // than the sample's first frame, that function is the innermost frame.
+  const CodeMap::Lookup interrupted = code_map.Find(sample->regs.pc, sample->code_events_stamp);
+  if (interrupted.found && interrupted.provable && interrupted.kind == CodeKind::kJsFunction &&
+      interrupted.start != first_js_code && !symbolizer.Resolve(sample->regs.pc).in_module) {
+    js.insert(js.begin(), JsFrame(sample->regs.pc, interrupted));
   }
   if (unknown > 0) {
     AddPartial(report, std::to_string(unknown) + " JS frame(s) are not in the code map, so they are unnamed.");
@@ -126,9 +153,7 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
   if (sample->native_truncated || sample->js_count >= static_cast<uint32_t>(max_frames)) {
     AddPartial(report, "The stack is deeper than maxFrames (" + std::to_string(max_frames) + ") and was cut.");
   }
-  if (sample->js_count == 0 && report.state == VmState::kGc) {
-    AddPartial(report, "Every sample landed in garbage collection, which shows no JS frames.");
-  }
+  if (sample->js_count == 0 && report.state == VmState::kGc) AddPartial(report, kGcOnlyNote);
   if (static_cast<int>(report.frames.size()) > max_frames) report.frames.resize(static_cast<size_t>(max_frames));
   return report;
 }

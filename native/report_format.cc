@@ -266,20 +266,26 @@ void AppendFrameLine(std::string& out, const Frame& f, bool culprit) {
   out += '\n';
 }
 
+bool IsV8Machinery(const Frame& f) {
+  if (f.kind == FrameKind::kV8) return true;
+  return f.kind == FrameKind::kNative && (f.name.rfind("v8::", 0) == 0 || f.name.rfind("Builtins_", 0) == 0);
+}
+
 void AppendFrames(std::string& out, const std::vector<Frame>& frames, int culprit) {
   const size_t n = frames.size();
   if (n == 0) {
     out += "    (no frames captured)\n";
     return;
   }
-  // Down to the culprit every frame tells where the thread is stuck, so only V8's own
-  // stubs are summarized there; below it, anything not the application's is.
+  // Down to the culprit, frames tell where the thread is stuck (the syscall, libuv, the
+  // node binding), so only V8's own machinery is summarized there: its stubs and its C++
+  // (the API-call and runtime plumbing between a JS call and the binding). Below the
+  // culprit, anything not the application's is.
   const size_t head_end =
       culprit >= 0 ? static_cast<size_t>(culprit) + 1 : std::min(n, kHeadFramesWithoutCulprit);
   std::vector<bool> foldable(n);
   for (size_t i = 0; i < n; ++i) {
-    foldable[i] = i < head_end ? frames[i].kind == FrameKind::kV8
-                               : OriginOf(frames[i]) == Origin::kInternal;
+    foldable[i] = i < head_end ? IsV8Machinery(frames[i]) : OriginOf(frames[i]) == Origin::kInternal;
   }
   foldable[n - 1] = false;  // the outermost frame shows what started this stack
 

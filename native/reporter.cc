@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "exact_stack.h"
 #include "js_delivery.h"
 #include "log_writer.h"
 #include "registry.h"
@@ -22,6 +23,10 @@ WakeState& TheWake() {
   static WakeState* state = new WakeState();  // leaked process singleton
   return *state;
 }
+
+// An interrupt runs within a few milliseconds on a thread in JS or Atomics.wait; a thread
+// paused in a long GC may take longer. Past this, the report goes out with sampled frames.
+constexpr int kExactStackWaitMs = 100;
 
 struct Owed {
   std::shared_ptr<Subscriber> subscriber;
@@ -115,6 +120,11 @@ void RunJob(Job& job, NativeSymbolizer& symbolizer) {
     for (const Owed& o : job.owed) max_frames = std::max(max_frames, o.subscriber->config.max_frames);
     auto report = std::make_shared<Report>(BuildReport(job.sample, identity, *rec.code_map, symbolizer, job.blocked_ms,
                                                        job.captured_at_ms, job.partial, max_frames));
+    std::vector<Frame> exact;
+    if (job.sample != nullptr && StateRunsInterruptsSoon(job.sample->vm_state) &&
+        WaitForExactStack(rec, job.episode, kExactStackWaitMs, &exact) && MergeExactJsFrames(*report, exact)) {
+      DropGcOnlyNote(*report);
+    }
     rec.last_report = report;
     rec.last_report_episode = job.episode;
     if (job.sample != nullptr) rec.spare_sample.store(job.sample, std::memory_order_release);

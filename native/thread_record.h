@@ -25,6 +25,7 @@
 #include "capture_slot.h"
 #include "code_events.h"
 #include "code_map.h"
+#include "exact_stack.h"
 #include "log_writer.h"
 #include "loop_probe.h"
 #include "report.h"
@@ -61,7 +62,7 @@ struct Episode {
   uint64_t tick = 0;       // loop tick when the stall was detected
 };
 
-struct ThreadRecord {
+struct ThreadRecord : std::enable_shared_from_this<ThreadRecord> {
   // [const]
   napi_env env = nullptr;
   v8::Isolate* isolate = nullptr;
@@ -107,6 +108,9 @@ struct ThreadRecord {
   // [atomic] the preallocated sample buffer the watchdog copies the best capture into; the
   // reporter gives it back when done. nullptr while the reporter holds it.
   std::atomic<RawSample*> spare_sample{nullptr};
+
+  // The exact JS stack requested from the thread itself (its own lock contract inside).
+  ExactStackChannel exact;
 
   // [reporter] the last report built, for subscribers whose threshold is crossed later.
   std::shared_ptr<const Report> last_report;

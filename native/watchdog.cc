@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "exact_stack.h"
 #include "js_sample.h"
 #include "platform/platform.h"
 #include "registry.h"
@@ -27,7 +28,8 @@ constexpr uint64_t kSignalDeliveryTimeoutNs = 200 * kMsNs;
 constexpr uint64_t kHandlerFinishTimeoutNs = 1000 * kMsNs;
 // A sample that lands in GC or the compiler carries no JS frames; try again shortly.
 constexpr int kMaxSamplesPerStall = 3;
-constexpr uint64_t kResampleDelayNs = 3 * kMsNs;
+// Escalating: a full GC pause under compaction lasts tens of milliseconds.
+constexpr uint64_t kResampleDelaysNs[kMaxSamplesPerStall - 1] = {4 * kMsNs, 20 * kMsNs};
 
 uint64_t g_next_seq = 0;  // [watchdog]
 
@@ -106,7 +108,7 @@ void CaptureAndHandOff(ThreadRecord& rec, uint64_t stalled_ns, int signo) {
       // syscall short with EINTR.
       if (SampleLooksComplete(*best) || i + 1 == kMaxSamplesPerStall) break;
       if (rec.probe.Read().tick != tick_before) break;
-      SleepNs(kResampleDelayNs);
+      SleepNs(kResampleDelaysNs[i]);
     }
   }
   if (best != nullptr && best->seq != 0 && rec.probe.Read().tick != tick_before) {
@@ -120,6 +122,9 @@ void CaptureAndHandOff(ThreadRecord& rec, uint64_t stalled_ns, int signo) {
   if (best != nullptr && best->seq == 0) {
     rec.spare_sample.store(best, std::memory_order_release);
     best = nullptr;
+  }
+  if (best != nullptr && StateRunsInterruptsSoon(best->vm_state)) {
+    RequestExactStack(rec.shared_from_this(), rec.episode.id, tick_before, rec.MaxFrames());
   }
   rec.handoff_sample = best;
   rec.handoff_episode = rec.episode.id;
