@@ -7,6 +7,7 @@
       "target_name": "stallwatch",
       "sources": [
         "native/addon.cc",
+        "native/capture_stats.cc",
         "native/code_events.cc",
         "native/code_map.cc",
         "native/elf_symbols.cc",

@@ -3,7 +3,7 @@
  * and capabilities() do, on first use.
  */
 import { loadNative } from './load-native';
-import type { NativeCapabilities } from './native';
+import type { CaptureStats, NativeCapabilities } from './native';
 import { describeValue, type SuperviseOptions } from './options';
 import type { BlockReport } from './report';
 import { Supervisor } from './supervisor';
@@ -13,6 +13,7 @@ export type { LogFormat, LogTarget, ResolvedOptions, SuperviseOptions } from './
 // A type only: handles come from supervise(); the constructor's binding parameter is internal.
 export type { Supervisor };
 export type Capabilities = NativeCapabilities;
+export type { CaptureStats };
 
 /**
  * Starts monitoring the calling thread (main thread or a worker). Reports are emitted on this
@@ -31,6 +32,11 @@ export function formatReport(report: BlockReport): string {
     );
   }
   return loadNative().formatReport(report);
+}
+
+/** Capture statistics for this process: how long stalled threads spent in the signal handler. */
+export function stats(): CaptureStats {
+  return loadNative().stats();
 }
 
 /** What the addon supports on this system (libunwind, real-time signal range, ...). */

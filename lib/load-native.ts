@@ -9,7 +9,7 @@ import type { NativeBinding } from './native';
 
 type BindingsLoader = (options: { bindings: string; module_root: string }) => unknown;
 
-const REQUIRED_FUNCTIONS = ['subscribe', 'unsubscribe', 'formatReport', 'capabilities'] as const;
+const REQUIRED_FUNCTIONS = ['subscribe', 'unsubscribe', 'formatReport', 'capabilities', 'stats'] as const;
 
 let cachedBinding: NativeBinding | undefined;
 

@@ -33,6 +33,18 @@ export interface NativeCapabilities {
   sigrtmax?: number;
 }
 
+/** Process-wide capture statistics (the most recent 1024 samples). */
+export interface CaptureStats {
+  /** Signals that produced a sample. */
+  samples: number;
+  /** Signals that produced none (not delivered in time, or not sent). */
+  failedSignals: number;
+  /** Time each sampled thread spent inside the signal handler, in nanoseconds. */
+  handlerNs: number[];
+  /** Time from sending the signal to the watchdog holding the sample, in nanoseconds. */
+  signalToSampleNs: number[];
+}
+
 export interface NativeBinding {
   /** Starts monitoring the calling thread for this subscriber; returns its id. Throws on native failure. */
   subscribe(config: NativeConfig, onEvent: NativeEventCallback): number;
@@ -41,4 +53,5 @@ export interface NativeBinding {
   /** Renders a report as stallwatch's text log format. */
   formatReport(report: BlockReport): string;
   capabilities(): NativeCapabilities;
+  stats(): CaptureStats;
 }

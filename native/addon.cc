@@ -8,6 +8,7 @@
 
 #include <mutex>
 
+#include "capture_stats.h"
 #include "js_delivery.h"
 #include "log_writer.h"
 #include "native_unwind.h"
@@ -296,7 +297,33 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   return o;
 }
 
+Napi::Value Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<uint64_t> handler, signal_to_sample;
+  uint64_t samples = 0, failures = 0;
+  {
+    std::lock_guard<std::mutex> lock(Registry::mutex());
+    const CaptureStats& stats = TheCaptureStats();
+    handler = stats.handler_ns;
+    signal_to_sample = stats.signal_to_sample_ns;
+    samples = stats.samples;
+    failures = stats.failures;
+  }
+  auto to_array = [&](const std::vector<uint64_t>& values) {
+    Napi::Array a = Napi::Array::New(env, values.size());
+    for (size_t i = 0; i < values.size(); ++i) a.Set(static_cast<uint32_t>(i), static_cast<double>(values[i]));
+    return a;
+  };
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("samples", static_cast<double>(samples));
+  o.Set("failedSignals", static_cast<double>(failures));
+  o.Set("handlerNs", to_array(handler));
+  o.Set("signalToSampleNs", to_array(signal_to_sample));
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
   exports.Set("subscribe", Napi::Function::New(env, Subscribe, "subscribe"));
   exports.Set("unsubscribe", Napi::Function::New(env, Unsubscribe, "unsubscribe"));
   exports.Set("formatReport", Napi::Function::New(env, FormatReport, "formatReport"));

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "capture_stats.h"
 #include "exact_stack.h"
 #include "js_sample.h"
 #include "platform/platform.h"
@@ -64,13 +65,19 @@ bool TakeOneSample(ThreadRecord& rec, int signo, int max_frames, std::string* wh
   slot->max_frames = max_frames;
   const uint64_t seq = ++g_next_seq;
   slot->armed_seq.store(seq, std::memory_order_release);
+  const uint64_t sent_ns = platform::MonotonicNs();
   const int rc = platform::SendSignal(rec.pthread, signo, SlotTable::CookieFor(rec.slot_index));
   if (rc != 0) {
     slot->armed_seq.store(0, std::memory_order_release);
+    ++TheCaptureStats().failures;
     *why = std::string("the capture signal could not be sent (") + strerror(rc) + ")";
     return false;
   }
-  if (slot->done.WaitFor(kSignalDeliveryTimeoutNs)) return true;
+  if (slot->done.WaitFor(kSignalDeliveryTimeoutNs)) {
+    TheCaptureStats().Record(slot->sample.handler_ns, platform::MonotonicNs() - sent_ns);
+    return true;
+  }
+  ++TheCaptureStats().failures;
   if (slot->armed_seq.exchange(0, std::memory_order_acq_rel) == seq) {
     // Disarmed before the handler consumed it: a late signal will be dropped.
     *why = "the thread did not take the capture signal within 200 ms (it blocks the signal, or sits in an "
@@ -78,7 +85,11 @@ bool TakeOneSample(ThreadRecord& rec, int signo, int max_frames, std::string* wh
     return false;
   }
   // The handler is running: it will post. Wait for it, bounded.
-  if (slot->done.WaitFor(kHandlerFinishTimeoutNs)) return true;
+  if (slot->done.WaitFor(kHandlerFinishTimeoutNs)) {
+    --TheCaptureStats().failures;
+    TheCaptureStats().Record(slot->sample.handler_ns, platform::MonotonicNs() - sent_ns);
+    return true;
+  }
   rec.slot_abandoned = true;
   *why = "the capture handler did not finish within 1 s; this thread will not be sampled again";
   return false;
