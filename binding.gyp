@@ -31,7 +31,8 @@
         "native/symbolize.cc",
         "native/thread_record.cc",
         "native/thread_util.cc",
-        "native/watchdog.cc"
+        "native/watchdog.cc",
+        "native/worker_coverage.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

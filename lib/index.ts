@@ -6,7 +6,7 @@ import { loadNative } from './load-native';
 import type { CaptureStats, NativeCapabilities } from './native';
 import { describeValue, type SuperviseOptions } from './options';
 import type { BlockReport } from './report';
-import { Supervisor } from './supervisor';
+import { Supervisor, threadHandleCount } from './supervisor';
 
 export type { BlockReport, Frame, UnblockedEvent, VmState } from './report';
 export type { LogFormat, LogTarget, ResolvedOptions, SuperviseOptions } from './options';
@@ -21,6 +21,19 @@ export type { CaptureStats };
  */
 export function supervise(options?: SuperviseOptions): Supervisor {
   return new Supervisor(options, loadNative());
+}
+
+/** The handle a covered worker's preload created (see worker-preload.ts); undefined elsewhere. */
+export let workerSupervisor: Supervisor | undefined;
+
+/**
+ * Internal, for the worker preload: supervises this worker thread once, with its parent's
+ * options, and marks it as covered so that its reports also reach the parent's handles.
+ */
+export function superviseCoveredWorker(options: Record<string, unknown>): void {
+  const binding = loadNative();
+  if (threadHandleCount() === 0) workerSupervisor = new Supervisor(options, binding);
+  binding.forwardThisThread();
 }
 
 /** Renders a report as stallwatch's text log format. */

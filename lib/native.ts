@@ -16,6 +16,8 @@ export interface NativeConfig {
   /** worker_threads threadId of the calling thread (0 = main). */
   threadId: number;
   threadName: string;
+  /** Also receive the reports of covered worker threads (supervise({ workers: true })). */
+  watchWorkers: boolean;
 }
 
 export type NativeEventKind = 'blocked' | 'unblocked';
@@ -54,4 +56,14 @@ export interface NativeBinding {
   formatReport(report: BlockReport): string;
   capabilities(): NativeCapabilities;
   stats(): CaptureStats;
+  /** The calling thread's loop ran out of work ('beforeExit'): counts as progress, and keeps the
+   *  loop alive until the events of a stall that just ended are delivered. */
+  markProgress(): void;
+  /** Marks the calling thread as a covered worker: its events also go to watchWorkers subscribers. */
+  forwardThisThread(): boolean;
+  /** Options (JSON) that covered workers adopt; '' turns coverage off. Process-wide. */
+  setWorkerDefaults(json: string): void;
+  workerDefaults(): string;
+  /** Records the name a worker was given, for report headers (Node 20 cannot tell a worker its name). */
+  nameThread(threadId: number, name: string): void;
 }

@@ -27,6 +27,9 @@ export interface SuperviseOptions {
   maxFrames?: number;
   /** Reports per minute for this thread; further stalls are counted in `suppressed`. Default 10. */
   maxReportsPerMinute?: number;
+  /** Also monitor every worker thread started from this thread after this call (with these
+   *  options), and deliver their reports to this handle too. Default false. */
+  workers?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -39,6 +42,7 @@ export interface ResolvedOptions {
   readonly logFormat: LogFormat;
   readonly maxFrames: number;
   readonly maxReportsPerMinute: number;
+  readonly workers: boolean;
 }
 
 interface IntegerRule {
@@ -60,6 +64,7 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set<keyof SuperviseOptions>([
   'logFormat',
   'maxFrames',
   'maxReportsPerMinute',
+  'workers',
 ]);
 
 const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
@@ -92,6 +97,7 @@ export function resolveOptions(
     logFormat: resolveLogFormat(options.logFormat),
     maxFrames: resolveInteger('maxFrames', options.maxFrames),
     maxReportsPerMinute: resolveInteger('maxReportsPerMinute', options.maxReportsPerMinute),
+    workers: resolveBoolean('workers', options.workers, false),
   });
 }
 
@@ -110,7 +116,16 @@ export function toNativeConfig(
     maxReportsPerMinute: options.maxReportsPerMinute,
     threadId: thread.threadId,
     threadName: thread.threadName,
+    watchWorkers: options.workers,
   };
+}
+
+function resolveBoolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`stallwatch: option "${name}" must be true or false, got ${describeValue(value)}`);
+  }
+  return value;
 }
 
 function resolveInteger(name: keyof typeof INTEGER_OPTIONS, value: unknown): number {

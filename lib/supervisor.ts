@@ -7,6 +7,7 @@ import { EventEmitter } from 'events';
 import * as workerThreads from 'worker_threads';
 import type { NativeBinding, NativeEventKind } from './native';
 import { resolveOptions, toNativeConfig, type ResolvedOptions } from './options';
+import { startWorkerCoverage, stopWorkerCoverage } from './worker-coverage';
 import type { BlockReport, UnblockedEvent } from './report';
 
 export interface ThreadIdentity {
@@ -25,6 +26,33 @@ export interface Supervisor {
   off(event: 'blocked', listener: (report: BlockReport) => void): this;
   off(event: 'unblocked', listener: (event: UnblockedEvent) => void): this;
   off(event: 'error', listener: (error: unknown) => void): this;
+}
+
+// This module is loaded once per thread (each worker has its own copy), so these are per thread.
+// libuv runs timers at the end of a loop iteration: when a stall happens in the last callback
+// a thread runs, its loop ends without another iteration hook, and the stall's events would
+// be lost. 'beforeExit' runs right then: it tells the addon the loop moved (closing the
+// episode) and lets it keep the loop alive until the events are delivered.
+let openHandles = 0;
+let onBeforeExit: (() => void) | undefined;
+
+function watchLoopEnd(binding: NativeBinding): void {
+  if (openHandles++ === 0) {
+    onBeforeExit = () => binding.markProgress();
+    process.on('beforeExit', onBeforeExit);
+  }
+}
+
+/** How many open supervise() handles this thread has. */
+export function threadHandleCount(): number {
+  return openHandles;
+}
+
+function unwatchLoopEnd(): void {
+  if (--openHandles === 0 && onBeforeExit) {
+    process.off('beforeExit', onBeforeExit);
+    onBeforeExit = undefined;
+  }
 }
 
 export class Supervisor extends EventEmitter {
@@ -46,6 +74,8 @@ export class Supervisor extends EventEmitter {
     this.#subscriptionId = binding.subscribe(toNativeConfig(this.options, thread), (kind, payload) =>
       this.#deliver(kind, payload),
     );
+    watchLoopEnd(binding);
+    if (this.options.workers) startWorkerCoverage(binding, this.options);
   }
 
   get closed(): boolean {
@@ -58,6 +88,8 @@ export class Supervisor extends EventEmitter {
     // Set first: if unsubscribe throws, a retry must not unsubscribe twice, and events the addon
     // had already queued must still be dropped.
     this.#closed = true;
+    unwatchLoopEnd();
+    if (this.options.workers) stopWorkerCoverage(this.#binding);
     this.#binding.unsubscribe(this.#subscriptionId);
   }
 

@@ -20,6 +20,7 @@
 #include "signal_capture.h"
 #include "slot_table.h"
 #include "watchdog.h"
+#include "worker_coverage.h"
 
 namespace stallwatch {
 namespace {
@@ -47,7 +48,6 @@ void PinThisLibrary() {
 // Loop thread: the loop moved during an open stall episode.
 void OnLoopProgress(void* data) {
   auto* record = static_cast<ThreadRecord*>(data);
-  record->probe.SetAttention(false);
   record->episode_end_ns.store(platform::MonotonicNs(), std::memory_order_release);
   HoldLoopForDelivery(*record);
   Registry::WakeWatchdog();
@@ -174,6 +174,7 @@ Napi::Value Subscribe(const Napi::CallbackInfo& info) {
   if (env.IsExceptionPending()) return env.Undefined();
   const Napi::Value thread_name_value = config.Get("threadName");
   const std::string thread_name = thread_name_value.IsString() ? thread_name_value.As<Napi::String>().Utf8Value() : "";
+  sub_config.watch_workers = config.Get("watchWorkers").ToBoolean().Value();
   const Napi::Value format = config.Get("logFormat");
   const bool json = format.IsString() && format.As<Napi::String>().Utf8Value() == "json";
 
@@ -264,6 +265,40 @@ Napi::Value Unsubscribe(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+// Marks the calling thread as a covered worker: its reports also go to workers:true watchers.
+Napi::Value ForwardThisThread(const Napi::CallbackInfo& info) {
+  EnvState* state = GetEnvState(info.Env());
+  if (!state->record) return Napi::Boolean::New(info.Env(), false);
+  std::lock_guard<std::mutex> lock(Registry::mutex());
+  state->record->forward = true;
+  return Napi::Boolean::New(info.Env(), true);
+}
+
+Napi::Value SetWorkerDefaults(const Napi::CallbackInfo& info) {
+  WorkerCoverage::SetDefaults(info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "");
+  return info.Env().Undefined();
+}
+
+Napi::Value WorkerDefaults(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), WorkerCoverage::Defaults());
+}
+
+Napi::Value NameThread(const Napi::CallbackInfo& info) {
+  if (info.Length() >= 2 && info[0].IsNumber() && info[1].IsString()) {
+    WorkerCoverage::NameThread(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::String>().Utf8Value());
+  }
+  return info.Env().Undefined();
+}
+
+// Called from 'beforeExit': the loop ran out of work. Counts as progress (closing an open
+// stall episode) and, if that episode's events are still to come, keeps the loop alive
+// until they are delivered.
+Napi::Value MarkProgress(const Napi::CallbackInfo& info) {
+  EnvState* state = GetEnvState(info.Env());
+  if (state->record) state->record->probe.MarkProgress();
+  return info.Env().Undefined();
+}
+
 Napi::Value FormatReport(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) {
@@ -324,6 +359,11 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
+  exports.Set("markProgress", Napi::Function::New(env, MarkProgress, "markProgress"));
+  exports.Set("forwardThisThread", Napi::Function::New(env, ForwardThisThread, "forwardThisThread"));
+  exports.Set("setWorkerDefaults", Napi::Function::New(env, SetWorkerDefaults, "setWorkerDefaults"));
+  exports.Set("workerDefaults", Napi::Function::New(env, WorkerDefaults, "workerDefaults"));
+  exports.Set("nameThread", Napi::Function::New(env, NameThread, "nameThread"));
   exports.Set("subscribe", Napi::Function::New(env, Subscribe, "subscribe"));
   exports.Set("unsubscribe", Napi::Function::New(env, Unsubscribe, "unsubscribe"));
   exports.Set("formatReport", Napi::Function::New(env, FormatReport, "formatReport"));

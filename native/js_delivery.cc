@@ -10,12 +10,14 @@ struct ChannelContext {
   std::shared_ptr<ThreadRecord> record;
 };
 
-void CallListener(Napi::Env env, ThreadRecord& record, uint32_t id, const char* kind, Napi::Value payload) {
+void CallListener(napi_env env, ThreadRecord& record, uint32_t id, const char* kind, napi_value payload) {
   auto it = record.callbacks.find(id);
-  if (it == record.callbacks.end()) return;  // closed since the delivery was queued
+  if (it == record.callbacks.end() || payload == nullptr) return;  // closed, or JS cannot run any more
+  napi_value kind_value = nullptr;
+  if (napi_create_string_utf8(env, kind, NAPI_AUTO_LENGTH, &kind_value) != napi_ok) return;
   napi_value fn = nullptr;
   if (napi_get_reference_value(env, it->second, &fn) != napi_ok || fn == nullptr) return;
-  napi_value args[2] = {Napi::String::New(env, kind), payload};
+  napi_value args[2] = {kind_value, payload};
   napi_value undefined = nullptr;
   napi_get_undefined(env, &undefined);
   napi_value result = nullptr;
@@ -29,12 +31,12 @@ void CallListener(Napi::Env env, ThreadRecord& record, uint32_t id, const char* 
   // napi_cannot_run_js / napi_closing: the thread is shutting down; nothing to deliver to.
 }
 
-void CallJs(napi_env raw_env, napi_value, void* context, void* data) {
+void CallJs(napi_env env, napi_value, void* context, void* data) {
   std::unique_ptr<Delivery> delivery(static_cast<Delivery*>(data));
-  if (raw_env == nullptr || context == nullptr) return;  // channel torn down
+  if (env == nullptr || context == nullptr) return;  // channel torn down
   ThreadRecord& record = *static_cast<ChannelContext*>(context)->record;
-  Napi::Env env(raw_env);
-  Napi::HandleScope scope(env);
+  napi_handle_scope scope = nullptr;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   switch (delivery->kind) {
     case Delivery::Kind::kBlocked:
       for (const auto& [id, suppressed] : delivery->targets) {
@@ -47,12 +49,13 @@ void CallJs(napi_env raw_env, napi_value, void* context, void* data) {
       }
       [[fallthrough]];
     case Delivery::Kind::kLoopRelease:
-      if (record.tsfn_reffed && record.tsfn != nullptr) {
-        napi_unref_threadsafe_function(raw_env, record.tsfn);
+      if (delivery->releases_loop && record.tsfn_reffed && record.tsfn != nullptr) {
+        napi_unref_threadsafe_function(env, record.tsfn);
         record.tsfn_reffed = false;
       }
       break;
   }
+  napi_close_handle_scope(env, scope);
 }
 
 void FinalizeChannel(napi_env, void* finalize_data, void*) { delete static_cast<ChannelContext*>(finalize_data); }

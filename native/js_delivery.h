@@ -19,6 +19,9 @@ struct Delivery {
   std::shared_ptr<const Report> report;              // kBlocked
   UnblockedEvent unblocked;                          // kUnblocked
   std::vector<std::pair<uint32_t, uint32_t>> targets;  // subscriber id, suppressed count
+  // An unblocked event that ends this thread's own episode releases the loop hold; one
+  // forwarded from another thread must not.
+  bool releases_loop = true;
 };
 
 // JS thread: creates the record's thread-safe function (unref'd).

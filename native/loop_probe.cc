@@ -62,7 +62,12 @@ void LoopProbe::OnCheck(uv_check_t* handle) {
   if (h->owner != nullptr) h->owner->OnHook(false);
 }
 
+void LoopProbe::MarkProgress() { OnHook(false); }
+
 void LoopProbe::OnHook(bool is_prepare) {
+  // Take `attention` before publishing the tick: the watchdog closes an episode once it sees
+  // the tick move, and must not be able to clear the flag before this hook has acted on it.
+  const bool attention = attention_.exchange(false, std::memory_order_acq_rel);
   const uint64_t now = platform::MonotonicNs();
   // Read before entering poll; the watchdog subtracts it from the idle time it reads later.
   const uint64_t idle = is_prepare ? uv_metrics_idle_time(loop_) : 0;
@@ -75,9 +80,7 @@ void LoopProbe::OnHook(bool is_prepare) {
   in_poll_phase_.store(is_prepare, std::memory_order_relaxed);
   seq_.store(s + 2, std::memory_order_release);
 
-  if (attention_.load(std::memory_order_acquire) && on_progress_ != nullptr) {
-    on_progress_(on_progress_data_);
-  }
+  if (attention && on_progress_ != nullptr) on_progress_(on_progress_data_);
 }
 
 LoopProbe::Progress LoopProbe::Read() const {

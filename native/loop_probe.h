@@ -29,9 +29,14 @@ class LoopProbe {
   };
   using ProgressHook = void (*)(void* data);
 
-  // Loop thread. `on_progress` runs on the loop thread at each hook while `attention`
-  // is set (used to close a stall episode the moment the loop moves again).
+  // Loop thread. `on_progress` runs on the loop thread at the first hook after `attention`
+  // was set (used to close a stall episode the moment the loop moves again); the hook
+  // clears `attention` itself.
   bool Start(uv_loop_t* loop, ProgressHook on_progress, void* data);
+  // Loop thread, outside the loop's own phases: the loop has run out of work (beforeExit),
+  // which is progress too. libuv runs timers at the end of an iteration, so a stall in the
+  // last timer of a script is followed by no hook at all before the loop ends.
+  void MarkProgress();
   // Loop thread. Closes the handles; their memory is released by libuv's close callback.
   void Stop();
 

@@ -38,45 +38,73 @@ double NumberField(const Napi::Object& o, const char* key) {
   return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 0;
 }
 
-}  // namespace
-
-Napi::Object ReportToJs(Napi::Env env, const Report& r, uint32_t suppressed) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("threadId", r.thread_id);
-  if (!r.thread_name.empty()) o.Set("threadName", r.thread_name);
-  o.Set("tid", static_cast<double>(r.tid));
-  o.Set("pid", static_cast<double>(r.pid));
-  o.Set("blockedMs", r.blocked_ms);
-  o.Set("capturedAt", r.captured_at_ms);
-  o.Set("state", VmStateName(r.state));
-  Napi::Array frames = Napi::Array::New(env, r.frames.size());
-  for (size_t i = 0; i < r.frames.size(); ++i) {
-    const Frame& f = r.frames[i];
-    Napi::Object fo = Napi::Object::New(env);
-    fo.Set("kind", FrameKindName(f.kind));
-    fo.Set("name", f.name);
-    if (!f.file.empty()) fo.Set("file", f.file);
-    if (f.line > 0) fo.Set("line", f.line);
-    if (f.column > 0) fo.Set("column", f.column);
-    if (f.function_line > 0) fo.Set("functionLine", f.function_line);
-    if (!f.module.empty()) fo.Set("module", f.module);
-    if (f.address != 0) fo.Set("address", HexAddress(f.address));
-    frames.Set(static_cast<uint32_t>(i), fo);
+// Builds one plain object; the first failed call makes every later one a no-op.
+class ObjectBuilder {
+ public:
+  explicit ObjectBuilder(napi_env env) : env_(env) { ok_ = napi_create_object(env, &object_) == napi_ok; }
+  ObjectBuilder& String(const char* key, const std::string& value) {
+    napi_value v = nullptr;
+    if (ok_) ok_ = napi_create_string_utf8(env_, value.data(), value.size(), &v) == napi_ok;
+    return Value(key, v);
   }
-  o.Set("frames", frames);
-  if (!r.partial.empty()) o.Set("partial", r.partial);
-  if (suppressed > 0) o.Set("suppressed", suppressed);
-  return o;
+  ObjectBuilder& Number(const char* key, double value) {
+    napi_value v = nullptr;
+    if (ok_) ok_ = napi_create_double(env_, value, &v) == napi_ok;
+    return Value(key, v);
+  }
+  ObjectBuilder& Value(const char* key, napi_value v) {
+    if (ok_) ok_ = v != nullptr && napi_set_named_property(env_, object_, key, v) == napi_ok;
+    return *this;
+  }
+  napi_value Finish() const { return ok_ ? object_ : nullptr; }
+
+ private:
+  napi_env env_;
+  napi_value object_ = nullptr;
+  bool ok_ = false;
+};
+
+napi_value FrameToJs(napi_env env, const Frame& f) {
+  ObjectBuilder o(env);
+  o.String("kind", FrameKindName(f.kind)).String("name", f.name);
+  if (!f.file.empty()) o.String("file", f.file);
+  if (f.line > 0) o.Number("line", f.line);
+  if (f.column > 0) o.Number("column", f.column);
+  if (f.function_line > 0) o.Number("functionLine", f.function_line);
+  if (!f.module.empty()) o.String("module", f.module);
+  if (f.address != 0) o.String("address", HexAddress(f.address));
+  return o.Finish();
 }
 
-Napi::Object UnblockedToJs(Napi::Env env, const UnblockedEvent& e) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("threadId", e.thread_id);
-  if (!e.thread_name.empty()) o.Set("threadName", e.thread_name);
-  o.Set("tid", static_cast<double>(e.tid));
-  o.Set("pid", static_cast<double>(e.pid));
-  o.Set("blockedMs", e.blocked_ms);
-  return o;
+}  // namespace
+
+napi_value ReportToJs(napi_env env, const Report& r, uint32_t suppressed) {
+  napi_value frames = nullptr;
+  if (napi_create_array_with_length(env, r.frames.size(), &frames) != napi_ok) return nullptr;
+  for (size_t i = 0; i < r.frames.size(); ++i) {
+    napi_value frame = FrameToJs(env, r.frames[i]);
+    if (frame == nullptr || napi_set_element(env, frames, static_cast<uint32_t>(i), frame) != napi_ok) return nullptr;
+  }
+  ObjectBuilder o(env);
+  o.Number("threadId", r.thread_id);
+  if (!r.thread_name.empty()) o.String("threadName", r.thread_name);
+  o.Number("tid", static_cast<double>(r.tid))
+      .Number("pid", static_cast<double>(r.pid))
+      .Number("blockedMs", r.blocked_ms)
+      .Number("capturedAt", r.captured_at_ms)
+      .String("state", VmStateName(r.state))
+      .Value("frames", frames);
+  if (!r.partial.empty()) o.String("partial", r.partial);
+  if (suppressed > 0) o.Number("suppressed", suppressed);
+  return o.Finish();
+}
+
+napi_value UnblockedToJs(napi_env env, const UnblockedEvent& e) {
+  ObjectBuilder o(env);
+  o.Number("threadId", e.thread_id);
+  if (!e.thread_name.empty()) o.String("threadName", e.thread_name);
+  o.Number("tid", static_cast<double>(e.tid)).Number("pid", static_cast<double>(e.pid)).Number("blockedMs", e.blocked_ms);
+  return o.Finish();
 }
 
 Report ReportFromJs(const Napi::Object& o) {

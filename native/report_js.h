@@ -7,8 +7,12 @@
 
 namespace stallwatch {
 
-Napi::Object ReportToJs(Napi::Env env, const Report& report, uint32_t suppressed);
-Napi::Object UnblockedToJs(Napi::Env env, const UnblockedEvent& event);
+// Raw N-API with every status checked: these run from a thread-safe function's callback,
+// which Node may still invoke while a worker tears down and JS can no longer run
+// (napi_cannot_run_js / napi_closing). They return nullptr instead of throwing then, where
+// node-addon-api without C++ exceptions would abort the process.
+napi_value ReportToJs(napi_env env, const Report& report, uint32_t suppressed);
+napi_value UnblockedToJs(napi_env env, const UnblockedEvent& event);
 // Reads a BlockReport-shaped object (as produced by ReportToJs or parsed from a JSON log).
 // Unknown or missing fields take their defaults; throws a TypeError for a non-object.
 Report ReportFromJs(const Napi::Object& object);

@@ -10,6 +10,7 @@
 #include "report_builder.h"
 #include "report_format.h"
 #include "thread_util.h"
+#include "worker_coverage.h"
 
 namespace stallwatch {
 namespace {
@@ -112,10 +113,35 @@ void WriteLogs(const Report& report, const std::vector<Owed>& owed) {
   }
 }
 
+// Registry mutex held. A covered worker's events also go to every subscriber that watches
+// workers (on the main thread, typically), at once: they arrive there even if the worker
+// stays stuck forever.
+void ForwardToWatchers(const ThreadRecord& from, Delivery::Kind kind, const std::shared_ptr<const Report>& report,
+                       const UnblockedEvent& unblocked) {
+  if (!from.forward) return;
+  for (auto& watcher : Registry::records()) {
+    if (watcher.get() == &from || !watcher->alive) continue;
+    auto delivery = std::make_unique<Delivery>();
+    for (const auto& sub : watcher->subscribers) {
+      if (sub->config.watch_workers) delivery->targets.emplace_back(sub->id, 0);
+    }
+    if (delivery->targets.empty()) continue;
+    delivery->kind = kind;
+    delivery->report = report;
+    delivery->unblocked = unblocked;
+    delivery->releases_loop = false;
+    PostDelivery(*watcher, std::move(delivery));
+  }
+}
+
+std::string NameOf(const ThreadRecord& rec) {
+  return rec.thread_name.empty() ? WorkerCoverage::ThreadName(rec.thread_id) : rec.thread_name;
+}
+
 void RunJob(Job& job, NativeSymbolizer& symbolizer) {
   ThreadRecord& rec = *job.record;
   if (job.new_capture) {
-    const ThreadIdentity identity{rec.thread_id, rec.thread_name, rec.tid, rec.pid};
+    const ThreadIdentity identity{rec.thread_id, NameOf(rec), rec.tid, rec.pid};
     int max_frames = 1;
     for (const Owed& o : job.owed) max_frames = std::max(max_frames, o.subscriber->config.max_frames);
     auto report = std::make_shared<Report>(BuildReport(job.sample, identity, *rec.code_map, symbolizer, job.blocked_ms,
@@ -137,9 +163,10 @@ void RunJob(Job& job, NativeSymbolizer& symbolizer) {
     for (const Owed& o : job.owed) delivery->targets.emplace_back(o.subscriber->id, o.suppressed);
     std::lock_guard<std::mutex> lock(Registry::mutex());
     PostDelivery(rec, std::move(delivery));
+    ForwardToWatchers(rec, Delivery::Kind::kBlocked, rec.last_report, UnblockedEvent{});
   }
   if (job.closed) {
-    UnblockedEvent event{rec.thread_id, rec.thread_name, rec.tid, rec.pid, job.closed_blocked_ms};
+    UnblockedEvent event{rec.thread_id, NameOf(rec), rec.tid, rec.pid, job.closed_blocked_ms};
     for (const auto& sub : job.unblocked_logs) {
       LogWriter::Enqueue(sub->config.log, sub->config.log->json() ? FormatUnblockedJson(event) : FormatUnblockedText(event));
     }
@@ -149,6 +176,7 @@ void RunJob(Job& job, NativeSymbolizer& symbolizer) {
     for (uint32_t id : job.unblocked_targets) delivery->targets.emplace_back(id, 0);
     std::lock_guard<std::mutex> lock(Registry::mutex());
     PostDelivery(rec, std::move(delivery));
+    if (!job.unblocked_targets.empty()) ForwardToWatchers(rec, Delivery::Kind::kUnblocked, nullptr, event);
   }
 }
 

@@ -38,6 +38,7 @@ struct SubscriberConfig {
   int max_frames = 128;
   int max_reports_per_minute = 10;
   std::shared_ptr<LogSink> log;  // null: no log
+  bool watch_workers = false;    // also receives the reports of forwarded threads (workers: true)
 };
 
 struct Subscriber {
@@ -83,6 +84,7 @@ struct ThreadRecord : std::enable_shared_from_this<ThreadRecord> {
 
   // [registry]
   bool alive = true;          // false once the JS thread tore the record down
+  bool forward = false;       // reports also go to every watch_workers subscriber (a covered worker)
   std::vector<std::shared_ptr<Subscriber>> subscribers;
   CaptureSlot* slot = nullptr;
   int slot_index = -1;

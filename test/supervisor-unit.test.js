@@ -42,6 +42,10 @@ function fakeBinding({ capabilities = CAPS, subscribeError } = {}) {
     capabilities() {
       return capabilities;
     },
+    stats() {
+      return { samples: 0, failedSignals: 0, handlerNs: [], signalToSampleNs: [] };
+    },
+    markProgress() {},
     /** Delivers to every active subscriber, as the addon does (each call returns normally). */
     fire(kind, payload) {
       for (const { onEvent, active } of subscribers.values()) if (active) onEvent(kind, payload);
@@ -273,6 +277,8 @@ describe('listener exceptions', () => {
         unsubscribe() { return true; },
         formatReport() { return ''; },
         capabilities() { return {}; },
+        stats() { return { samples: 0, failedSignals: 0, handlerNs: [], signalToSampleNs: [] }; },
+        markProgress() {},
       };
       const sv = new Supervisor({}, binding, { threadId: 0, threadName: '' });
       sv.on('blocked', () => { throw new Error('listener bug 4711'); });
