@@ -28,6 +28,7 @@
         "native/reporter.cc",
         "native/signal_capture.cc",
         "native/slot_table.cc",
+        "native/stack_merge.cc",
         "native/symbolize.cc",
         "native/thread_record.cc",
         "native/thread_util.cc",

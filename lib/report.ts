@@ -43,6 +43,20 @@ export interface BlockReport {
   suppressed?: number;
 }
 
+/** Stacks sampled over the whole of a long stall (`sampleIntervalMs`), aggregated. */
+export interface StallProfile {
+  /** Sampling interval asked for. */
+  intervalMs: number;
+  /** Epoch ms of the first sample. */
+  startedAt: number;
+  /** Epoch ms of the last sample. */
+  endedAt: number;
+  /** Samples taken in all (the sum of `stacks[].count`). */
+  samples: number;
+  /** Distinct stacks, each with how many samples showed it; frames innermost first. */
+  stacks: Array<{ frames: Frame[]; count: number }>;
+}
+
 export interface UnblockedEvent {
   threadId: number;
   threadName?: string;
@@ -50,4 +64,6 @@ export interface UnblockedEvent {
   pid: number;
   /** Full length of the stall. */
   blockedMs: number;
+  /** Where the time went, when the stall was sampled repeatedly (`sampleIntervalMs`). */
+  profile?: StallProfile;
 }

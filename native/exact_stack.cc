@@ -52,11 +52,6 @@ void OnInterrupt(v8::Isolate* isolate, void* data) {
   channel.ready_cv.notify_all();
 }
 
-bool SameFunction(const Frame& sampled, const Frame& exact) {
-  // An unnamed sampled frame (name withheld or unknown) matches any frame.
-  if (sampled.name.empty()) return true;
-  return sampled.name == exact.name && sampled.file == exact.file;
-}
 
 }  // namespace
 
@@ -93,43 +88,6 @@ bool WaitForExactStack(ThreadRecord& record, uint64_t episode, int timeout_ms, s
   }
   if (!channel.valid) return false;
   *frames = channel.frames;
-  return true;
-}
-
-bool MergeExactJsFrames(Report& report, const std::vector<Frame>& exact) {
-  if (exact.empty()) return false;
-  size_t first = report.frames.size(), last = 0;
-  for (size_t i = 0; i < report.frames.size(); ++i) {
-    if (report.frames[i].kind != FrameKind::kJs) continue;
-    first = std::min(first, i);
-    last = i;
-  }
-  std::vector<Frame> merged = exact;
-  if (first < report.frames.size()) {
-    // The sampled JS frames form one block (see report_builder.cc); match it against the exact
-    // stack from the outermost frame inwards.
-    for (size_t i = first; i <= last; ++i) {
-      if (report.frames[i].kind != FrameKind::kJs) return false;
-    }
-    if (!SameFunction(report.frames[last], exact.back())) return false;
-    size_t e = exact.size();
-    for (size_t s = last + 1; s-- > first;) {
-      const Frame& sampled = report.frames[s];
-      while (e > 0 && !SameFunction(sampled, exact[e - 1])) --e;
-      if (e == 0) return false;
-      --e;
-      merged[e].function_line = sampled.function_line;
-      merged[e].address = sampled.address;
-      if (merged[e].name.empty()) merged[e].name = sampled.name;
-    }
-    report.frames.erase(report.frames.begin() + static_cast<long>(first),
-                        report.frames.begin() + static_cast<long>(last) + 1);
-  } else {
-    // The sample had no JS frames (it landed in GC): they go where V8 code starts.
-    first = 0;
-    while (first < report.frames.size() && report.frames[first].kind != FrameKind::kV8) ++first;
-  }
-  report.frames.insert(report.frames.begin() + static_cast<long>(first), merged.begin(), merged.end());
   return true;
 }
 

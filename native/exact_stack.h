@@ -39,12 +39,6 @@ void RequestExactStack(const std::shared_ptr<ThreadRecord>& record, uint64_t epi
 // came in time or they were taken after the loop moved on.
 bool WaitForExactStack(ThreadRecord& record, uint64_t episode, int timeout_ms, std::vector<Frame>* frames);
 
-// Replaces the report's sampled JS frames by the exact ones when the sample is consistent with
-// them (each sampled JS frame appears in the exact stack, in order, ending with the same
-// outermost frame). Sampled frames lend their definition line and address. Returns whether
-// the exact frames were used.
-bool MergeExactJsFrames(Report& report, const std::vector<Frame>& exact);
-
 // The V8 states in which an interrupt runs soon (as opposed to native code, which never
 // runs it while stuck).
 bool StateRunsInterruptsSoon(int v8_state_tag);

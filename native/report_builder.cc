@@ -4,48 +4,45 @@
 
 #include "js_sample.h"
 #include "native_unwind.h"
+#include "stack_merge.h"
 
 namespace stallwatch {
 namespace {
 
-enum class NativeClass { kNative, kV8, kJsCode };
-
-struct Classified {
-  NativeClass cls;
-  Frame frame;
-};
-
 bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
-// Native walk entries that stand for a JS frame are replaced by GetStackSample's JS frames:
-// interpreter entry frames (one per interpreted JS frame) and JIT code of JS functions.
-Classified Classify(uintptr_t pc, bool innermost, const CodeMap& code_map, uint64_t stamp,
-                    NativeSymbolizer& symbolizer) {
-  Classified c{NativeClass::kNative, Frame{}};
-  c.frame.address = pc;
+// Interpreter entry frames (one per interpreted JS frame) and JIT code of JS functions stand
+// for JS frames; builtins and stubs are V8's own; everything else in a module is native.
+NativeEntry Classify(uintptr_t pc, bool innermost, const CodeMap& code_map, uint64_t stamp,
+                     NativeSymbolizer& symbolizer) {
+  NativeEntry entry;
+  entry.frame.address = pc;
   // Return addresses point after the call instruction; name the call itself.
   const NativeSymbol sym = symbolizer.Resolve(innermost ? pc : pc - 1);
   if (sym.in_module) {
-    c.frame.module = sym.module;
-    c.frame.name = sym.name;
+    entry.frame.module = sym.module;
+    entry.frame.name = sym.name;
     if (StartsWith(sym.name, "Builtins_")) {
-      c.cls = sym.name.find("InterpreterEntryTrampoline") != std::string::npos ? NativeClass::kJsCode : NativeClass::kV8;
-      c.frame.kind = FrameKind::kV8;
+      entry.frame.kind = FrameKind::kV8;
+      entry.role = sym.name.find("InterpreterEntryTrampoline") != std::string::npos ? NativeEntry::Role::kJsCode
+                                                                                    : NativeEntry::Role::kV8;
     } else {
-      c.frame.kind = FrameKind::kNative;
+      entry.frame.kind = FrameKind::kNative;
+      entry.role = NativeEntry::Role::kNative;
     }
-    return c;
+    return entry;
   }
   // Not in any mapped file: code V8 generated at run time.
   const CodeMap::Lookup code = code_map.Find(pc, stamp);
-  c.frame.kind = FrameKind::kV8;
+  entry.frame.kind = FrameKind::kV8;
   if (!code.found || code.kind == CodeKind::kJsFunction) {
-    c.cls = NativeClass::kJsCode;
+    entry.role = NativeEntry::Role::kJsCode;
+    entry.code_start = code.found && code.provable ? code.start : 0;
   } else {
-    c.cls = NativeClass::kV8;
-    if (code.provable) c.frame.name = code.name;
+    entry.role = NativeEntry::Role::kV8;
+    if (code.provable) entry.frame.name = code.name;
   }
-  return c;
+  return entry;
 }
 
 Frame JsFrame(uintptr_t address, const CodeMap::Lookup& code) {
@@ -96,18 +93,27 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
 
   // JS frames, innermost first. A name is given only if the code map entry was already in
   // place when the sample was taken; otherwise it could belong to other code now.
-  std::vector<Frame> js;
+  std::vector<SampledJsFrame> js;
   int unknown = 0, unprovable = 0;
-  uintptr_t first_js_code = 0;
   for (uint32_t i = 0; i < sample->js_count; ++i) {
+    SampledJsFrame sampled;
+    const NativeSymbol sym = symbolizer.Resolve(sample->js[i]);
+    if (sym.in_module) {
+      // A C++ API callback or a builtin, reported by V8 as a frame of the JS stack: the native
+      // walk shows the same code under its own name.
+      sampled.native_symbol = sym.name.empty() ? "?" : sym.name;
+      js.push_back(std::move(sampled));
+      continue;
+    }
     const CodeMap::Lookup code = code_map.Find(sample->js[i], sample->code_events_stamp);
-    if (i == 0) first_js_code = code.start;
     if (!code.found) {
       ++unknown;
     } else if (!code.provable) {
       ++unprovable;
     }
-    js.push_back(JsFrame(sample->js[i], code));
+    sampled.frame = JsFrame(sample->js[i], code);
+    sampled.code_start = code.found && code.provable ? code.start : 0;
+    js.push_back(std::move(sampled));
   }
   // GetStackSample drops the innermost frame when the signal lands in a JS function's own
   // optimized code (its frame is not fully set up or is treated as frameless there). The
@@ -115,8 +121,11 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
   // than the sample's first frame, that function is the innermost frame.
   const CodeMap::Lookup interrupted = code_map.Find(sample->regs.pc, sample->code_events_stamp);
   if (interrupted.found && interrupted.provable && interrupted.kind == CodeKind::kJsFunction &&
-      interrupted.start != first_js_code && !symbolizer.Resolve(sample->regs.pc).in_module) {
-    js.insert(js.begin(), JsFrame(sample->regs.pc, interrupted));
+      (js.empty() || js.front().code_start != interrupted.start) && !symbolizer.Resolve(sample->regs.pc).in_module) {
+    SampledJsFrame innermost;
+    innermost.frame = JsFrame(sample->regs.pc, interrupted);
+    innermost.code_start = interrupted.start;
+    js.insert(js.begin(), std::move(innermost));
   }
   if (unknown > 0) {
     AddPartial(report, std::to_string(unknown) + " JS frame(s) are not in the code map, so they are unnamed.");
@@ -127,19 +136,17 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
                            "so a name could be wrong.");
   }
 
-  bool js_placed = false;
+  std::vector<NativeEntry> native;
+  native.reserve(sample->native_count);
   for (uint32_t i = 0; i < sample->native_count; ++i) {
-    Classified c = Classify(sample->native[i], i == 0, code_map, sample->code_events_stamp, symbolizer);
-    if (c.cls == NativeClass::kJsCode) {
-      if (!js_placed) {
-        report.frames.insert(report.frames.end(), js.begin(), js.end());
-        js_placed = true;
-      }
-      continue;
-    }
-    report.frames.push_back(std::move(c.frame));
+    native.push_back(Classify(sample->native[i], i == 0, code_map, sample->code_events_stamp, symbolizer));
   }
-  if (!js_placed) report.frames.insert(report.frames.end(), js.begin(), js.end());
+  bool interleaved = false;
+  report.frames = MergeStacks(native, js, &interleaved);
+  if (!interleaved && sample->native_count > 0 && !js.empty()) {
+    AddPartial(report, "The JS frames could not be matched one by one to the native stack, so they are shown "
+                       "together where V8 code starts.");
+  }
 
   if (sample->native_from_frame_pointers) {
     const char* reason = NativeUnwinder::UnavailableReason();

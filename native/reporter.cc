@@ -9,6 +9,7 @@
 #include "registry.h"
 #include "report_builder.h"
 #include "report_format.h"
+#include "stack_merge.h"
 #include "thread_util.h"
 #include "worker_coverage.h"
 
@@ -148,7 +149,7 @@ void RunJob(Job& job, NativeSymbolizer& symbolizer) {
                                                        job.captured_at_ms, job.partial, max_frames));
     std::vector<Frame> exact;
     if (job.sample != nullptr && StateRunsInterruptsSoon(job.sample->vm_state) &&
-        WaitForExactStack(rec, job.episode, kExactStackWaitMs, &exact) && MergeExactJsFrames(*report, exact)) {
+        WaitForExactStack(rec, job.episode, kExactStackWaitMs, &exact) && MergeExactJsFrames(report->frames, exact)) {
       DropGcOnlyNote(*report);
     }
     rec.last_report = report;

@@ -34,6 +34,7 @@ describe('defaults', () => {
     logFormat: 'text',
     maxFrames: 128,
     maxReportsPerMinute: 10,
+    workers: false,
   };
 
   it('fills every option for undefined, {} and explicit undefined values', () => {
@@ -296,7 +297,7 @@ describe('toNativeConfig', () => {
 
   it('carries every option, the signal number and the thread identity', () => {
     const options = resolveOptions(
-      { thresholdMs: 250, signal: 'SIGRTMIN+2', log: { path: '/tmp/s.log' }, logFormat: 'json', maxFrames: 64, maxReportsPerMinute: 3 },
+      { thresholdMs: 250, signal: 'SIGRTMIN+2', log: { path: '/tmp/s.log' }, logFormat: 'json', maxFrames: 64, maxReportsPerMinute: 3, workers: true },
       LINUX,
     );
     assert.deepEqual(toNativeConfig(options, thread), {
@@ -308,6 +309,7 @@ describe('toNativeConfig', () => {
       maxReportsPerMinute: 3,
       threadId: 7,
       threadName: 'pool-3',
+      watchWorkers: true,
     });
   });
 
@@ -322,4 +324,16 @@ describe('toNativeConfig', () => {
     assert.notEqual(config.log, options.log);
     assert.ok(!Object.isFrozen(config.log));
   });
+});
+
+describe('workers', () => {
+  it('accepts booleans and defaults to false', () => {
+    assert.equal(resolveOptions({}, LINUX).workers, false);
+    assert.equal(resolveOptions({ workers: true }, LINUX).workers, true);
+  });
+  for (const bad of [1, 'yes', null, {}]) {
+    it(`rejects ${JSON.stringify(bad)} with a TypeError naming the option`, () => {
+      assert.throws(() => resolveOptions({ workers: bad }, LINUX), (e) => e instanceof TypeError && /"workers" must be true or false/.test(e.message));
+    });
+  }
 });

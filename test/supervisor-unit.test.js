@@ -81,6 +81,7 @@ describe('subscription', () => {
       maxReportsPerMinute: 10,
       threadId: 4,
       threadName: 'pool',
+      watchWorkers: false,
     });
     assert.equal(sv.closed, false);
     assert.equal(sv.options.thresholdMs, 100);

@@ -1,0 +1,115 @@
+#include "stack_merge.h"
+
+namespace stallwatch {
+namespace {
+
+bool Compatible(const NativeEntry& entry, const SampledJsFrame& js) {
+  if (!js.native_symbol.empty()) return false;
+  // Both sides know the code object: they must agree. An interpreter entry (or JIT code the
+  // map does not know) cannot be checked and is taken in order.
+  return entry.code_start == 0 || js.code_start == 0 || entry.code_start == js.code_start;
+}
+
+std::vector<Frame> PlaceAsBlock(const std::vector<NativeEntry>& native, const std::vector<SampledJsFrame>& js) {
+  std::vector<Frame> out;
+  bool placed = false;
+  auto place = [&] {
+    for (const SampledJsFrame& j : js) {
+      if (j.native_symbol.empty()) out.push_back(j.frame);
+    }
+    placed = true;
+  };
+  for (const NativeEntry& entry : native) {
+    if (entry.role == NativeEntry::Role::kJsCode) {
+      if (!placed) place();
+      continue;
+    }
+    out.push_back(entry.frame);
+  }
+  if (!placed) place();
+  return out;
+}
+
+bool SameFunction(const Frame& sampled, const Frame& exact) {
+  if (sampled.name.empty()) return true;  // a withheld name matches any frame
+  return sampled.name == exact.name && sampled.file == exact.file;
+}
+
+}  // namespace
+
+std::vector<Frame> MergeStacks(const std::vector<NativeEntry>& native, const std::vector<SampledJsFrame>& js,
+                               bool* interleaved) {
+  std::vector<Frame> out;
+  size_t j = 0;
+  bool aligned = true;
+  for (const NativeEntry& entry : native) {
+    if (entry.role == NativeEntry::Role::kJsCode) {
+      // Sampled frames that are native code and found no twin are dropped: the walk shows
+      // that code itself.
+      while (j < js.size() && !js[j].native_symbol.empty()) ++j;
+      if (j < js.size() && Compatible(entry, js[j])) {
+        out.push_back(js[j++].frame);
+        continue;
+      }
+      aligned = false;
+      break;
+    }
+    if (j < js.size() && !js[j].native_symbol.empty() && js[j].native_symbol == entry.frame.name) ++j;
+    out.push_back(entry.frame);
+  }
+  while (aligned && j < js.size() && !js[j].native_symbol.empty()) ++j;
+  if (aligned && j == js.size()) {
+    *interleaved = true;
+    return out;
+  }
+  *interleaved = false;
+  return PlaceAsBlock(native, js);
+}
+
+bool MergeExactJsFrames(std::vector<Frame>& frames, const std::vector<Frame>& exact) {
+  if (exact.empty()) return false;
+  std::vector<size_t> positions;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (frames[i].kind == FrameKind::kJs) positions.push_back(i);
+  }
+  if (positions.empty()) {
+    // The sample had no JS frames (it landed in GC): they go where V8 code starts.
+    size_t at = 0;
+    while (at < frames.size() && frames[at].kind != FrameKind::kV8) ++at;
+    frames.insert(frames.begin() + static_cast<long>(at), exact.begin(), exact.end());
+    return true;
+  }
+  // Match sampled frames to exact ones from the outermost inwards.
+  if (!SameFunction(frames[positions.back()], exact.back())) return false;
+  std::vector<size_t> match(positions.size());
+  size_t e = exact.size();
+  for (size_t k = positions.size(); k-- > 0;) {
+    const Frame& sampled = frames[positions[k]];
+    while (e > 0 && !SameFunction(sampled, exact[e - 1])) --e;
+    if (e == 0) return false;
+    match[k] = --e;
+  }
+  std::vector<Frame> out;
+  out.reserve(frames.size() + exact.size());
+  size_t next_exact = 0;
+  size_t k = 0;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (k < positions.size() && positions[k] == i) {
+      // Inlined frames (no sampled twin) sit innermost of the physical frame they belong to.
+      for (; next_exact < match[k]; ++next_exact) out.push_back(exact[next_exact]);
+      Frame merged = exact[match[k]];
+      merged.function_line = frames[i].function_line;
+      merged.address = frames[i].address;
+      if (merged.name.empty()) merged.name = frames[i].name;
+      out.push_back(std::move(merged));
+      next_exact = match[k] + 1;
+      ++k;
+      continue;
+    }
+    out.push_back(frames[i]);
+  }
+  frames = std::move(out);
+  return true;
+}
+
+}  // namespace stallwatch

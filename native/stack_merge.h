@@ -1,0 +1,51 @@
+// One stack out of two views of the same thread: the native walk (libunwind, every physical
+// frame including V8's generated code) and V8's sample (one entry per JS frame). Pure
+// functions over plain data, unit-tested on their own (test/native/stack_merge_test.cc).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "report.h"
+
+namespace stallwatch {
+
+// One entry of the native walk, classified.
+struct NativeEntry {
+  enum class Role {
+    kNative,  // C++/C code in a module: shown as is
+    kV8,      // V8 builtins, stubs, trampolines: shown as kind v8
+    kJsCode,  // stands for one JS frame: JIT code of a JS function, or an interpreter entry
+  };
+  Role role = Role::kNative;
+  Frame frame;              // kNative/kV8: the frame to show
+  uintptr_t code_start = 0; // kJsCode in JIT code: start of its code object; 0 = not known
+};
+
+// One frame of V8's sample.
+struct SampledJsFrame {
+  Frame frame;              // kind js, named from the code map when provable
+  uintptr_t code_start = 0; // start of the code object (or bytecode) it points into; 0 = unknown
+  // Non-empty when the sample points into a module rather than generated code: an API
+  // callback (a C++ function called from JS) or a builtin. Its native twin is in the walk.
+  std::string native_symbol;
+};
+
+// Interleaves: walking the native stack innermost first, each kJsCode entry takes the next
+// sampled JS frame (checked by code object when both sides know it), and a sampled frame
+// that is native code is absorbed by the native entry with the same symbol. If the two
+// views cannot be aligned, falls back to placing every JS frame at the first kJsCode entry
+// and sets *interleaved to false.
+std::vector<Frame> MergeStacks(const std::vector<NativeEntry>& native, const std::vector<SampledJsFrame>& js,
+                               bool* interleaved);
+
+// Replaces the sampled JS frames of `frames` by the exact ones (StackTrace::CurrentStackTrace,
+// which has inlined frames and lines) when the sample is consistent with them: every named
+// sampled JS frame appears in the exact stack, in order, and the outermost frames agree.
+// Exact frames with no sampled twin (inlined functions) go right before the physical frame
+// they were inlined into. Sampled frames lend their definition line and address. Returns
+// whether the exact frames were used.
+bool MergeExactJsFrames(std::vector<Frame>& frames, const std::vector<Frame>& exact);
+
+}  // namespace stallwatch

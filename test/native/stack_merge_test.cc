@@ -1,0 +1,154 @@
+// sources: report.cc stack_merge.cc
+// The two views of a stalled thread (native walk, V8 sample) merged into one stack.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "stack_merge.h"
+
+using namespace stallwatch;
+
+namespace {
+
+int failures = 0;
+
+void Expect(bool ok, const char* what) {
+  if (!ok) {
+    fprintf(stderr, "FAILED: %s\n", what);
+    ++failures;
+  }
+}
+
+NativeEntry Native(const char* name) {
+  NativeEntry e;
+  e.role = NativeEntry::Role::kNative;
+  e.frame.kind = FrameKind::kNative;
+  e.frame.name = name;
+  return e;
+}
+
+NativeEntry V8(const char* name) {
+  NativeEntry e = Native(name);
+  e.role = NativeEntry::Role::kV8;
+  e.frame.kind = FrameKind::kV8;
+  return e;
+}
+
+NativeEntry Jit(uintptr_t code_start) {
+  NativeEntry e;
+  e.role = NativeEntry::Role::kJsCode;
+  e.frame.kind = FrameKind::kV8;
+  e.code_start = code_start;
+  return e;
+}
+
+SampledJsFrame Js(const char* name, uintptr_t code_start) {
+  SampledJsFrame s;
+  s.frame.kind = FrameKind::kJs;
+  s.frame.name = name;
+  s.frame.file = "/app.js";
+  s.frame.function_line = 1;
+  s.code_start = code_start;
+  return s;
+}
+
+SampledJsFrame ApiCallback(const char* symbol) {
+  SampledJsFrame s;
+  s.native_symbol = symbol;
+  return s;
+}
+
+std::string Names(const std::vector<Frame>& frames) {
+  std::string out;
+  for (const Frame& f : frames) out += (out.empty() ? "" : ",") + (f.name.empty() ? std::string("?") : f.name);
+  return out;
+}
+
+void TestJsNativeJsChainIsInterleaved() {
+  // inner JS -> trampolines -> addon C++ -> API callback -> outer JS -> uv_run
+  std::vector<NativeEntry> native = {Jit(0x100), Jit(0), V8("Builtins_JSEntry"), Native("CallIntoJs"),
+                                     Native("CallbackWrapper"), V8("Builtins_CEntry"), Jit(0x300), Native("uv_run")};
+  std::vector<SampledJsFrame> js = {Js("spin", 0x100), Js("inCallback", 0x200), ApiCallback("CallbackWrapper"),
+                                    Js("outer", 0x300)};
+  bool interleaved = false;
+  std::vector<Frame> merged = MergeStacks(native, js, &interleaved);
+  Expect(interleaved, "a consistent JS -> native -> JS chain is interleaved");
+  Expect(Names(merged) == "spin,inCallback,Builtins_JSEntry,CallIntoJs,CallbackWrapper,Builtins_CEntry,outer,uv_run",
+         ("interleaved order, got " + Names(merged)).c_str());
+}
+
+void TestMismatchFallsBackToBlock() {
+  // The walk's JIT code belongs to another code object than the sample says: do not guess.
+  std::vector<NativeEntry> native = {Jit(0x999), Native("CallIntoJs"), Jit(0x300), Native("uv_run")};
+  std::vector<SampledJsFrame> js = {Js("spin", 0x100), Js("outer", 0x300)};
+  bool interleaved = true;
+  std::vector<Frame> merged = MergeStacks(native, js, &interleaved);
+  Expect(!interleaved, "a code-object mismatch is not interleaved");
+  Expect(Names(merged) == "spin,outer,CallIntoJs,uv_run", ("block placement, got " + Names(merged)).c_str());
+}
+
+void TestMoreSampledThanWalkedFallsBack() {
+  std::vector<NativeEntry> native = {Jit(0), Native("uv_run")};
+  std::vector<SampledJsFrame> js = {Js("a", 0), Js("b", 0)};
+  bool interleaved = true;
+  std::vector<Frame> merged = MergeStacks(native, js, &interleaved);
+  Expect(!interleaved && Names(merged) == "a,b,uv_run", ("leftover JS frames, got " + Names(merged)).c_str());
+}
+
+void TestNoJsAtAll() {
+  std::vector<NativeEntry> native = {Native("read"), Native("uv_run")};
+  bool interleaved = false;
+  std::vector<Frame> merged = MergeStacks(native, {}, &interleaved);
+  Expect(interleaved && Names(merged) == "read,uv_run", "a native-only stack is unchanged");
+}
+
+Frame Exact(const char* name, int line) {
+  Frame f;
+  f.kind = FrameKind::kJs;
+  f.name = name;
+  f.file = "/app.js";
+  f.line = line;
+  f.column = 3;
+  return f;
+}
+
+void TestExactAddsInlinedFramesBeforeTheirPhysicalFrame() {
+  std::vector<Frame> frames = {Js("handler", 1).frame, Native("CallIntoJs").frame, Js("main", 1).frame};
+  frames[0].address = 0xabc;
+  // spinFor was inlined into handler; helper inlined into main.
+  std::vector<Frame> exact = {Exact("spinFor", 5), Exact("handler", 9), Exact("helper", 20), Exact("main", 30)};
+  Expect(MergeExactJsFrames(frames, exact), "consistent exact stack is used");
+  Expect(Names(frames) == "spinFor,handler,CallIntoJs,helper,main", ("exact order, got " + Names(frames)).c_str());
+  Expect(frames[1].line == 9 && frames[1].function_line == 1 && frames[1].address == 0xabc,
+         "a matched frame takes the exact line and keeps the sampled definition line and address");
+  Expect(frames[0].function_line == 0, "an inlined frame has no definition line from the sample");
+}
+
+void TestExactInconsistentIsRejected() {
+  std::vector<Frame> frames = {Js("handler", 1).frame, Js("main", 1).frame};
+  const std::vector<Frame> before = frames;
+  Expect(!MergeExactJsFrames(frames, {Exact("other", 1), Exact("main", 2)}), "a missing sampled frame rejects");
+  Expect(!MergeExactJsFrames(frames, {Exact("handler", 1), Exact("elsewhere", 2)}), "different outermost rejects");
+  Expect(Names(frames) == Names(before), "a rejected exact stack changes nothing");
+}
+
+void TestExactWithoutSampledJsGoesWhereV8Starts() {
+  std::vector<Frame> frames = {Native("GC").frame, V8("Builtins_JSEntry").frame, Native("uv_run").frame};
+  Expect(MergeExactJsFrames(frames, {Exact("alloc", 3)}), "exact frames fill a GC-only sample");
+  Expect(Names(frames) == "GC,alloc,Builtins_JSEntry,uv_run", ("placement, got " + Names(frames)).c_str());
+}
+
+}  // namespace
+
+int main() {
+  TestJsNativeJsChainIsInterleaved();
+  TestMismatchFallsBackToBlock();
+  TestMoreSampledThanWalkedFallsBack();
+  TestNoJsAtAll();
+  TestExactAddsInlinedFramesBeforeTheirPhysicalFrame();
+  TestExactInconsistentIsRejected();
+  TestExactWithoutSampledJsGoesWhereV8Starts();
+  if (failures == 0) printf("stack_merge_test: all passed\n");
+  return failures == 0 ? 0 : 1;
+}
