@@ -8,7 +8,9 @@ import { describeValue, type SuperviseOptions } from './options';
 import type { BlockReport } from './report';
 import { Supervisor, threadHandleCount } from './supervisor';
 
-export type { BlockReport, Frame, UnblockedEvent, VmState } from './report';
+export type { BlockReport, Frame, StallProfile, UnblockedEvent, VmState } from './report';
+export { toCpuProfile, toFolded, toPprof } from './export';
+export type { CpuProfile, CpuProfileCallFrame, CpuProfileNode, ProfileSource } from './export';
 export type { LogFormat, LogTarget, ResolvedOptions, SuperviseOptions } from './options';
 // A type only: handles come from supervise(); the constructor's binding parameter is internal.
 export type { Supervisor };

@@ -20,6 +20,13 @@ export interface Frame {
   module?: string;
   /** Instruction or code address, as a hex string (`0x…`). */
   address?: string;
+  /** JS frames mapped through a source map (then `file`, `line`, `column`, `functionLine` and
+   *  maybe `name` describe the original source): the script V8 ran. Absent on unmapped frames. */
+  generatedFile?: string;
+  /** Mapped frames: the executing line in `generatedFile` (1-based), when known. */
+  generatedLine?: number;
+  /** Mapped frames: the executing column in `generatedFile` (1-based), when known. */
+  generatedColumn?: number;
 }
 
 export interface BlockReport {

@@ -9,6 +9,7 @@ import type { NativeBinding, NativeEventKind } from './native';
 import { resolveOptions, toNativeConfig, type ResolvedOptions } from './options';
 import { startWorkerCoverage, stopWorkerCoverage } from './worker-coverage';
 import type { BlockReport, UnblockedEvent } from './report';
+import { mapReport } from './source-maps';
 
 export interface ThreadIdentity {
   threadId: number;
@@ -100,8 +101,18 @@ export class Supervisor extends EventEmitter {
       if (kind !== 'blocked' && kind !== 'unblocked') {
         throw new Error(`stallwatch: internal error: unknown native event kind ${JSON.stringify(kind)}`);
       }
-      // Payloads are passed through as built by the addon (plain objects), not copied.
-      this.emit(kind, payload);
+      // Payloads are passed through as built by the addon (plain objects), not copied; a report
+      // with source-mapped JS frames is a copy (lib/source-maps.ts). mapReport does not throw;
+      // if it ever did, the report goes out unmapped rather than as a listener error.
+      let event = payload;
+      if (kind === 'blocked') {
+        try {
+          event = mapReport(payload as BlockReport);
+        } catch {
+          event = payload;
+        }
+      }
+      this.emit(kind, event);
     } catch (error) {
       this.#reportListenerError(error);
     }

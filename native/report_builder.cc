@@ -38,6 +38,7 @@ NativeEntry Classify(uintptr_t pc, bool innermost, const CodeMap& code_map, uint
   if (!code.found || code.kind == CodeKind::kJsFunction) {
     entry.role = NativeEntry::Role::kJsCode;
     entry.code_start = code.found && code.provable ? code.start : 0;
+    entry.unknown_code = !code.found;
   } else {
     entry.role = NativeEntry::Role::kV8;
     if (code.provable) entry.frame.name = code.name;

@@ -47,6 +47,12 @@ std::vector<Frame> MergeStacks(const std::vector<NativeEntry>& native, const std
       // Sampled frames that are native code and found no twin are dropped: the walk shows
       // that code itself.
       while (j < js.size() && !js[j].native_symbol.empty()) ++j;
+      // Unknown generated code is not the next JS frame if that frame's code is known (it
+      // would have been found in the map too): it is V8's own, shown as such.
+      if (entry.unknown_code && (j == js.size() || js[j].code_start != 0)) {
+        out.push_back(entry.frame);
+        continue;
+      }
       if (j < js.size() && Compatible(entry, js[j])) {
         out.push_back(js[j++].frame);
         continue;

@@ -21,6 +21,9 @@ struct NativeEntry {
   Role role = Role::kNative;
   Frame frame;              // kNative/kV8: the frame to show
   uintptr_t code_start = 0; // kJsCode in JIT code: start of its code object; 0 = not known
+  // kJsCode for generated code the code map does not know. It may be a JS function's code,
+  // or V8's own (a builtin running from V8's remapped copy of the embedded builtins).
+  bool unknown_code = false;
 };
 
 // One frame of V8's sample.

@@ -96,6 +96,19 @@ void TestMoreSampledThanWalkedFallsBack() {
   Expect(!interleaved && Names(merged) == "a,b,uv_run", ("leftover JS frames, got " + Names(merged)).c_str());
 }
 
+void TestUnknownGeneratedCodeIsNotAJsFrameWhenTheNextOneIsKnown() {
+  // A builtin running from V8's remapped copy is generated code the map does not know.
+  NativeEntry remapped = Jit(0);
+  remapped.unknown_code = true;
+  std::vector<NativeEntry> native = {Native("Runtime_DateCurrentTime"), remapped, Jit(0x100), Native("uv_run")};
+  std::vector<SampledJsFrame> js = {Js("culprit", 0x100)};
+  bool interleaved = false;
+  std::vector<Frame> merged = MergeStacks(native, js, &interleaved);
+  Expect(interleaved, "unknown generated code does not take a known JS frame");
+  Expect(merged.size() == 4 && merged[1].kind == FrameKind::kV8 && merged[2].name == "culprit",
+         ("remapped builtin shown as v8, got " + Names(merged)).c_str());
+}
+
 void TestNoJsAtAll() {
   std::vector<NativeEntry> native = {Native("read"), Native("uv_run")};
   bool interleaved = false;
@@ -145,6 +158,7 @@ int main() {
   TestJsNativeJsChainIsInterleaved();
   TestMismatchFallsBackToBlock();
   TestMoreSampledThanWalkedFallsBack();
+  TestUnknownGeneratedCodeIsNotAJsFrameWhenTheNextOneIsKnown();
   TestNoJsAtAll();
   TestExactAddsInlinedFramesBeforeTheirPhysicalFrame();
   TestExactInconsistentIsRejected();

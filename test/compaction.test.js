@@ -1,0 +1,60 @@
+'use strict';
+// A wrong name is worse than none. These run the same stalling function across forced
+// compacting GCs and check that (a) its code really moved (the sampled addresses differ
+// between reports), and (b) every JS frame is named correctly, or not at all with `partial`
+// saying why.
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { runFixture, parseFixtureOutput } = require('./helpers/run-fixture');
+
+// Everything that can legitimately be on the stalled thread's JS stack in this fixture.
+const EXPECTED_NAMES = new Set(['culprit', 'caller', 'round', 'listOnTimeout', 'processTimers', '']);
+
+function jsFrames(report) {
+  return report.frames.filter((f) => f.kind === 'js');
+}
+
+function checkNames(reports) {
+  for (const report of reports) {
+    for (const frame of jsFrames(report)) {
+      assert.ok(EXPECTED_NAMES.has(frame.name), `unexpected JS frame name ${JSON.stringify(frame.name)} in ${JSON.stringify(jsFrames(report))}`);
+    }
+  }
+}
+
+async function run(mode, nodeArgs) {
+  const result = await runFixture('compaction', { args: [mode, '4'], nodeArgs, timeoutMs: 60000 });
+  const out = parseFixtureOutput(result.stdout);
+  assert.ok(out.done, `fixture finished (exit ${result.code}, stderr: ${result.stderr.slice(-500)})`);
+  return out.reports;
+}
+
+test('bytecode moved by compaction keeps its correct name', async (t) => {
+  const reports = await run('interpreted', ['--expose-gc', '--stress-compaction', '--no-opt', '--no-sparkplug', '--no-maglev']);
+  assert.ok(reports.length >= 4, `one report per round, got ${reports.length}`);
+  checkNames(reports);
+  const callerAddresses = new Set();
+  for (const report of reports) {
+    const names = jsFrames(report).map((f) => f.name);
+    // GetStackSample's frames of `caller` point into its BytecodeArray.
+    const callerFrame = jsFrames(report).find((f) => f.name === 'caller' && f.address);
+    if (callerFrame) callerAddresses.add(callerFrame.address);
+    if (names.includes('culprit')) {
+      assert.equal(names[0], 'culprit', `culprit is the innermost JS frame: ${names}`);
+      assert.equal(names[1], 'caller', `then its caller: ${names}`);
+    }
+    assert.equal(report.partial, undefined, `complete capture: ${report.partial}`);
+  }
+  t.diagnostic(`caller's bytecode addresses across rounds: ${[...callerAddresses].join(' ')}`);
+  assert.ok(callerAddresses.size >= 2, `the bytecode moved between rounds (addresses: ${[...callerAddresses].join(', ')})`);
+});
+
+test('under --stress-compaction with the optimizing tiers on, names are never wrong', async (t) => {
+  const reports = await run('optimized', ['--expose-gc', '--stress-compaction']);
+  assert.ok(reports.length >= 4, `one report per round, got ${reports.length}`);
+  checkNames(reports);
+  const named = reports.filter((r) => jsFrames(r).some((f) => f.name === 'culprit'));
+  assert.ok(named.length >= 3, `most reports name the culprit (${named.length} of ${reports.length})`);
+  const culpritAddresses = new Set(reports.flatMap((r) => jsFrames(r).filter((f) => f.name === 'culprit' && f.address).map((f) => f.address)));
+  t.diagnostic(`culprit code addresses across rounds: ${[...culpritAddresses].join(' ') || '(none sampled)'}`);
+});
