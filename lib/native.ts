@@ -9,7 +9,7 @@ export interface NativeConfig {
   /** Signal number (already resolved from its name). */
   signal: number;
   /** 'stderr', an absolute file path, or null for no log. */
-  log: 'stderr' | { path: string } | null;
+  log: 'stderr' | { path: string; maxBytes: number; keep: number } | null;
   logFormat: 'text' | 'json';
   maxFrames: number;
   maxReportsPerMinute: number;
@@ -18,6 +18,10 @@ export interface NativeConfig {
   threadName: string;
   /** Also receive the reports of covered worker threads (supervise({ workers: true })). */
   watchWorkers: boolean;
+  sampleIntervalMs: number;
+  sampleNative: boolean;
+  terminateWorkerAfterMs: number;
+  abortAfterMs: number;
 }
 
 export type NativeEventKind = 'blocked' | 'unblocked';

@@ -10,7 +10,14 @@ import * as path from 'path';
 import type { NativeConfig } from './native';
 import { describeAllowedSignals, resolveSignalNumber, type SignalCapabilities } from './signals';
 
-export type LogTarget = 'stderr' | { path: string } | false;
+/** A log file. `maxBytes` turns on rotation: before a report would take the file past it, the
+ *  file is renamed to `<path>.1` (older ones shift up to `<path>.<keep>`) and a new one begun. */
+export interface LogFile {
+  path: string;
+  maxBytes?: number;
+  keep?: number;
+}
+export type LogTarget = 'stderr' | LogFile | false;
 export type LogFormat = 'text' | 'json';
 
 export interface SuperviseOptions {
@@ -30,6 +37,17 @@ export interface SuperviseOptions {
   /** Also monitor every worker thread started from this thread after this call (with these
    *  options), and deliver their reports to this handle too. Default false. */
   workers?: boolean;
+  /** Keep sampling a stall every this many ms while it lasts; the 'unblocked' event then carries
+   *  the aggregated stacks (`profile`). 0 (default) = off. Each sample costs the stuck thread a
+   *  signal, so a thread in native code is sampled only once unless `sampleNative` is true. */
+  sampleIntervalMs?: number;
+  /** Also re-sample stalls in native code (each signal can cut a syscall short with EINTR). */
+  sampleNative?: boolean;
+  /** Worker threads: terminate a worker (V8 TerminateExecution) whose stall lasts this long, so its
+   *  pool can replace it. Cannot stop a thread stuck in native code (reported as such). 0 = off. */
+  terminateWorkerAfterMs?: number;
+  /** Write the report, then abort() the process (a core dump) when a stall lasts this long. 0 = off. */
+  abortAfterMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -38,11 +56,15 @@ export interface ResolvedOptions {
   /** The number `signal` names on this system. */
   readonly signalNumber: number;
   /** A file target's path is absolute. */
-  readonly log: 'stderr' | Readonly<{ path: string }> | false;
+  readonly log: 'stderr' | Readonly<{ path: string; maxBytes: number; keep: number }> | false;
   readonly logFormat: LogFormat;
   readonly maxFrames: number;
   readonly maxReportsPerMinute: number;
   readonly workers: boolean;
+  readonly sampleIntervalMs: number;
+  readonly sampleNative: boolean;
+  readonly terminateWorkerAfterMs: number;
+  readonly abortAfterMs: number;
 }
 
 interface IntegerRule {
@@ -55,6 +77,9 @@ const INTEGER_OPTIONS = {
   thresholdMs: { min: 10, max: 3_600_000, fallback: 500 },
   maxFrames: { min: 1, max: 1024, fallback: 128 },
   maxReportsPerMinute: { min: 1, max: 10_000, fallback: 10 },
+  sampleIntervalMs: { min: 0, max: 60_000, fallback: 0 },
+  terminateWorkerAfterMs: { min: 0, max: 86_400_000, fallback: 0 },
+  abortAfterMs: { min: 0, max: 86_400_000, fallback: 0 },
 } as const satisfies Record<string, IntegerRule>;
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set<keyof SuperviseOptions>([
@@ -65,6 +90,10 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set<keyof SuperviseOptions>([
   'maxFrames',
   'maxReportsPerMinute',
   'workers',
+  'sampleIntervalMs',
+  'sampleNative',
+  'terminateWorkerAfterMs',
+  'abortAfterMs',
 ]);
 
 const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
@@ -98,6 +127,10 @@ export function resolveOptions(
     maxFrames: resolveInteger('maxFrames', options.maxFrames),
     maxReportsPerMinute: resolveInteger('maxReportsPerMinute', options.maxReportsPerMinute),
     workers: resolveBoolean('workers', options.workers, false),
+    sampleIntervalMs: resolveInteger('sampleIntervalMs', options.sampleIntervalMs),
+    sampleNative: resolveBoolean('sampleNative', options.sampleNative, false),
+    terminateWorkerAfterMs: resolveInteger('terminateWorkerAfterMs', options.terminateWorkerAfterMs),
+    abortAfterMs: resolveInteger('abortAfterMs', options.abortAfterMs),
   });
 }
 
@@ -110,13 +143,22 @@ export function toNativeConfig(
     thresholdMs: options.thresholdMs,
     signal: options.signalNumber,
     // Copied so the addon never holds (or could mutate) the frozen public object.
-    log: options.log === false ? null : options.log === 'stderr' ? 'stderr' : { path: options.log.path },
+    log:
+      options.log === false
+        ? null
+        : options.log === 'stderr'
+          ? 'stderr'
+          : { path: options.log.path, maxBytes: options.log.maxBytes, keep: options.log.keep },
     logFormat: options.logFormat,
     maxFrames: options.maxFrames,
     maxReportsPerMinute: options.maxReportsPerMinute,
     threadId: thread.threadId,
     threadName: thread.threadName,
     watchWorkers: options.workers,
+    sampleIntervalMs: options.sampleIntervalMs,
+    sampleNative: options.sampleNative,
+    terminateWorkerAfterMs: options.terminateWorkerAfterMs,
+    abortAfterMs: options.abortAfterMs,
   };
 }
 
@@ -158,10 +200,14 @@ function resolveLog(value: unknown, cwd: string): ResolvedOptions['log'] {
   if (!isPlainObject(value)) throw new TypeError(`${allowed}, got ${describeValue(value)}`);
 
   for (const key of Object.keys(value)) {
-    if (key !== 'path') {
-      throw new TypeError(`stallwatch: option "log" has unknown key ${JSON.stringify(key)}; only "path" is allowed`);
+    if (key !== 'path' && key !== 'maxBytes' && key !== 'keep') {
+      throw new TypeError(
+        `stallwatch: option "log" has unknown key ${JSON.stringify(key)}; allowed are "path", "maxBytes", "keep"`,
+      );
     }
   }
+  const maxBytes = resolveBounded('log.maxBytes', (value as { maxBytes?: unknown }).maxBytes, 0, 2 ** 40, 0);
+  const keep = resolveBounded('log.keep', (value as { keep?: unknown }).keep, 1, 100, 5);
   const filePath = (value as { path?: unknown }).path;
   const allowedPath = 'stallwatch: option "log.path" must be a non-empty string';
   if (typeof filePath !== 'string') throw new TypeError(`${allowedPath}, got ${describeValue(filePath)}`);
@@ -169,7 +215,15 @@ function resolveLog(value: unknown, cwd: string): ResolvedOptions['log'] {
   // The addon opens the file with a C string; an embedded NUL would silently truncate the path.
   if (filePath.includes('\0')) throw new RangeError(`${allowedPath} without NUL characters, got ${describeValue(filePath)}`);
   // Resolved now so that a later process.chdir() does not move the log.
-  return Object.freeze({ path: path.resolve(cwd, filePath) });
+  return Object.freeze({ path: path.resolve(cwd, filePath), maxBytes, keep });
+}
+
+function resolveBounded(name: string, value: unknown, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  const allowed = `stallwatch: option "${name}" must be an integer from ${min} to ${max}`;
+  if (typeof value !== 'number') throw new TypeError(`${allowed}, got ${describeValue(value)}`);
+  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${allowed}, got ${describeValue(value)}`);
+  return value;
 }
 
 function resolveLogFormat(value: unknown): LogFormat {

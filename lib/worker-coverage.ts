@@ -41,6 +41,10 @@ function workerOptionsFrom(options: ResolvedOptions): Record<string, unknown> {
     logFormat: options.logFormat,
     maxFrames: options.maxFrames,
     maxReportsPerMinute: options.maxReportsPerMinute,
+    sampleIntervalMs: options.sampleIntervalMs,
+    sampleNative: options.sampleNative,
+    terminateWorkerAfterMs: options.terminateWorkerAfterMs,
+    abortAfterMs: options.abortAfterMs,
   };
 }
 

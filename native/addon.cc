@@ -12,6 +12,7 @@
 #include "js_delivery.h"
 #include "log_writer.h"
 #include "native_unwind.h"
+#include "node_environment.h"
 #include "platform/platform.h"
 #include "registry.h"
 #include "report_format.h"
@@ -58,6 +59,7 @@ std::shared_ptr<ThreadRecord> CreateRecord(napi_env env, int thread_id, const st
   auto record = std::make_shared<ThreadRecord>();
   record->env = env;
   record->isolate = v8::Isolate::GetCurrent();
+  if (record->isolate != nullptr) record->node_env = CurrentNodeEnvironment(record->isolate);
   if (napi_get_uv_event_loop(env, &record->loop) != napi_ok || record->loop == nullptr || record->isolate == nullptr) {
     *error = "stallwatch: could not get this thread's event loop or isolate";
     return nullptr;
@@ -156,6 +158,10 @@ int IntOption(const Napi::Object& config, const char* key, int min, int max) {
   return static_cast<int>(d);
 }
 
+int OptionalIntOption(const Napi::Object& config, const char* key, int min, int max) {
+  return config.Get(key).IsUndefined() ? 0 : IntOption(config, key, min, max);
+}
+
 // The TS layer validates options with precise messages; this re-checks cheaply so the
 // native side never runs on nonsense.
 Napi::Value Subscribe(const Napi::CallbackInfo& info) {
@@ -175,6 +181,11 @@ Napi::Value Subscribe(const Napi::CallbackInfo& info) {
   const Napi::Value thread_name_value = config.Get("threadName");
   const std::string thread_name = thread_name_value.IsString() ? thread_name_value.As<Napi::String>().Utf8Value() : "";
   sub_config.watch_workers = config.Get("watchWorkers").ToBoolean().Value();
+  sub_config.sample_native = config.Get("sampleNative").ToBoolean().Value();
+  sub_config.sample_interval_ms = OptionalIntOption(config, "sampleIntervalMs", 0, 60000);
+  sub_config.terminate_after_ms = OptionalIntOption(config, "terminateWorkerAfterMs", 0, 86400000);
+  sub_config.abort_after_ms = OptionalIntOption(config, "abortAfterMs", 0, 86400000);
+  if (env.IsExceptionPending()) return env.Undefined();
   const Napi::Value format = config.Get("logFormat");
   const bool json = format.IsString() && format.As<Napi::String>().Utf8Value() == "json";
 
@@ -188,7 +199,11 @@ Napi::Value Subscribe(const Napi::CallbackInfo& info) {
       Napi::TypeError::New(env, "stallwatch: log.path must be a string").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    sub_config.log = LogSink::OpenFile(path.As<Napi::String>().Utf8Value(), json, &error);
+    const Napi::Object log_object = log.As<Napi::Object>();
+    const int64_t max_bytes = log_object.Get("maxBytes").IsNumber() ? log_object.Get("maxBytes").As<Napi::Number>().Int64Value() : 0;
+    const int keep = log_object.Get("keep").IsNumber() ? log_object.Get("keep").As<Napi::Number>().Int32Value() : 5;
+    sub_config.log = LogSink::OpenFile(path.As<Napi::String>().Utf8Value(), json,
+                                       max_bytes > 0 ? static_cast<uint64_t>(max_bytes) : 0, keep < 1 ? 1 : keep, &error);
     if (!sub_config.log) {
       Napi::Error::New(env, "stallwatch: " + error).ThrowAsJavaScriptException();
       return env.Undefined();
@@ -229,7 +244,14 @@ Napi::Value Subscribe(const Napi::CallbackInfo& info) {
   state->record->callbacks[subscriber->id] = callback;
   {
     std::lock_guard<std::mutex> lock(Registry::mutex());
-    state->record->subscribers.push_back(subscriber);
+    ThreadRecord& record = *state->record;
+    if (sub_config.sample_interval_ms > 0 && record.profile_free.empty() && record.profile_ready.empty()) {
+      // Preallocated here, on the JS thread: the watchdog never allocates.
+      record.profile_free.reserve(kProfileBuffers);
+      record.profile_ready.reserve(kProfileBuffers);
+      for (size_t i = 0; i < kProfileBuffers; ++i) record.profile_free.push_back(new RawSample());
+    }
+    record.subscribers.push_back(subscriber);
   }
   Registry::WakeWatchdog();
   return Napi::Number::New(env, subscriber->id);

@@ -37,6 +37,9 @@ struct RawSample {
   int unwind_error = 0;              // libunwind's error code when it stopped early
   uint64_t code_events_stamp = 0;    // code map event counter at capture time
   uint64_t handler_ns = 0;           // time spent inside the handler
+  // Set by the watchdog when it keeps a copy: which stall episode, and when (epoch ms).
+  uint64_t episode = 0;
+  double captured_at_ms = 0;
   platform::MachineRegisters regs;
   uintptr_t js[kMaxCaptureFrames];
   uintptr_t native[kMaxCaptureFrames];

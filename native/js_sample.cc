@@ -36,6 +36,8 @@ VmState VmStateFromV8(int state_tag) {
   }
 }
 
+bool StateIsNativeCode(int state_tag) { return state_tag == static_cast<int>(v8::EXTERNAL); }
+
 bool StateIsWorthResampling(int state_tag) {
   switch (static_cast<v8::StateTag>(state_tag)) {
     case v8::JS:

@@ -26,6 +26,9 @@ JsSampleResult SampleJsStack(v8::Isolate* isolate, const platform::MachineRegist
 // V8 StateTag (as int) to the report's state.
 VmState VmStateFromV8(int state_tag);
 
+// True for V8's EXTERNAL state: the thread is inside a C++ callback (a native call or syscall).
+bool StateIsNativeCode(int state_tag);
+
 // True if a sample in this state may be retried for a more complete one (it cannot have
 // interrupted a syscall: the thread is running V8 code).
 bool StateIsWorthResampling(int state_tag);

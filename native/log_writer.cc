@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -57,10 +58,10 @@ void WriterMain() {
     const size_t dropped = std::exchange(q.dropped, 0);
     lock.unlock();
     if (dropped > 0) {
-      WriteAll(item.first->fd(), "stallwatch: " + std::to_string(dropped) +
-                                     " reports were dropped because the log could not be written fast enough\n");
+      item.first->Write("stallwatch: " + std::to_string(dropped) +
+                        " reports were dropped because the log could not be written fast enough\n");
     }
-    WriteAll(item.first->fd(), item.second);
+    item.first->Write(item.second);
     item.first.reset();
     lock.lock();
     ++q.written;
@@ -74,14 +75,42 @@ std::shared_ptr<LogSink> LogSink::Stderr(bool json) {
   return std::shared_ptr<LogSink>(new LogSink(STDERR_FILENO, false, json));
 }
 
-std::shared_ptr<LogSink> LogSink::OpenFile(const std::string& path, bool json, std::string* error) {
+static int OpenLogFile(const std::string& path) {
   // O_NOFOLLOW: a symlink planted at the log path must not redirect our writes.
-  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  return open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+std::shared_ptr<LogSink> LogSink::OpenFile(const std::string& path, bool json, uint64_t max_bytes, int keep,
+                                           std::string* error) {
+  int fd = OpenLogFile(path);
   if (fd < 0) {
     *error = "cannot open log file " + path + ": " + strerror(errno);
     return nullptr;
   }
-  return std::shared_ptr<LogSink>(new LogSink(fd, true, json));
+  std::shared_ptr<LogSink> sink(new LogSink(fd, true, json));
+  sink->path_ = path;
+  sink->max_bytes_ = max_bytes;
+  sink->keep_ = keep;
+  return sink;
+}
+
+void LogSink::Write(const std::string& text) {
+  if (max_bytes_ > 0) RotateIfNeeded(text.size());
+  WriteAll(fd_, text);
+}
+
+void LogSink::RotateIfNeeded(size_t incoming) {
+  struct stat st;
+  if (fstat(fd_, &st) != 0 || st.st_size == 0 || static_cast<uint64_t>(st.st_size) + incoming <= max_bytes_) return;
+  // <path>.<keep> falls off; each older file moves up one; the current one becomes <path>.1.
+  for (int i = keep_ - 1; i >= 1; --i) {
+    rename((path_ + "." + std::to_string(i)).c_str(), (path_ + "." + std::to_string(i + 1)).c_str());
+  }
+  if (rename(path_.c_str(), (path_ + ".1").c_str()) != 0) return;  // keep appending rather than lose
+  const int fresh = OpenLogFile(path_);
+  if (fresh < 0) return;
+  close(fd_);
+  fd_ = fresh;
 }
 
 LogSink::~LogSink() {

@@ -5,6 +5,7 @@
 // one with a single write(2) call (O_APPEND makes a whole write land contiguously in a file).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -14,17 +15,27 @@ class LogSink {
  public:
   // stderr (not owned) or a file opened O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW|O_CLOEXEC, 0600.
   static std::shared_ptr<LogSink> Stderr(bool json);
-  static std::shared_ptr<LogSink> OpenFile(const std::string& path, bool json, std::string* error);
+  // `max_bytes` > 0 turns on rotation: a report that would take the file past it first moves
+  // the file to <path>.1 (older ones shift, up to <path>.<keep>) and starts a new one. A report
+  // is never split across files; one larger than max_bytes gets a file of its own.
+  static std::shared_ptr<LogSink> OpenFile(const std::string& path, bool json, uint64_t max_bytes, int keep,
+                                           std::string* error);
   ~LogSink();
 
   bool json() const { return json_; }
-  int fd() const { return fd_; }
+
+  // Writer thread only.
+  void Write(const std::string& text);
 
  private:
   LogSink(int fd, bool owned, bool json) : fd_(fd), owned_(owned), json_(json) {}
-  int fd_;
+  void RotateIfNeeded(size_t incoming);
+  int fd_;  // writer thread only after construction (rotation replaces it)
   bool owned_;
   bool json_;
+  std::string path_;
+  uint64_t max_bytes_ = 0;
+  int keep_ = 0;
 };
 
 class LogWriter {

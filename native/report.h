@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,19 @@ struct Report {
   uint32_t suppressed = 0;   // stalls not reported since the previous report (rate limit)
 };
 
+// Stacks sampled over a whole stall (sampleIntervalMs), aggregated by identical stack.
+struct StallProfile {
+  double interval_ms = 0;
+  double started_at_ms = 0;  // epoch ms of the first sample
+  double ended_at_ms = 0;    // epoch ms of the last sample
+  uint64_t samples = 0;
+  struct Stack {
+    std::vector<Frame> frames;  // innermost first
+    uint64_t count = 0;
+  };
+  std::vector<Stack> stacks;    // most samples first
+};
+
 // Emitted once per stall episode when the loop makes progress again.
 struct UnblockedEvent {
   int thread_id = 0;
@@ -45,6 +59,7 @@ struct UnblockedEvent {
   int64_t tid = 0;
   int64_t pid = 0;
   double blocked_ms = 0;     // full length of the stall
+  std::shared_ptr<const StallProfile> profile;  // when the stall was sampled repeatedly
 };
 
 const char* FrameKindName(FrameKind kind);

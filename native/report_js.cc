@@ -78,13 +78,11 @@ napi_value FrameToJs(napi_env env, const Frame& f) {
 
 }  // namespace
 
+napi_value FramesToJs(napi_env env, const std::vector<Frame>& frames);
+
 napi_value ReportToJs(napi_env env, const Report& r, uint32_t suppressed) {
-  napi_value frames = nullptr;
-  if (napi_create_array_with_length(env, r.frames.size(), &frames) != napi_ok) return nullptr;
-  for (size_t i = 0; i < r.frames.size(); ++i) {
-    napi_value frame = FrameToJs(env, r.frames[i]);
-    if (frame == nullptr || napi_set_element(env, frames, static_cast<uint32_t>(i), frame) != napi_ok) return nullptr;
-  }
+  napi_value frames = FramesToJs(env, r.frames);
+  if (frames == nullptr) return nullptr;
   ObjectBuilder o(env);
   o.Number("threadId", r.thread_id);
   if (!r.thread_name.empty()) o.String("threadName", r.thread_name);
@@ -99,11 +97,40 @@ napi_value ReportToJs(napi_env env, const Report& r, uint32_t suppressed) {
   return o.Finish();
 }
 
+napi_value FramesToJs(napi_env env, const std::vector<Frame>& frames) {
+  napi_value array = nullptr;
+  if (napi_create_array_with_length(env, frames.size(), &array) != napi_ok) return nullptr;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    napi_value frame = FrameToJs(env, frames[i]);
+    if (frame == nullptr || napi_set_element(env, array, static_cast<uint32_t>(i), frame) != napi_ok) return nullptr;
+  }
+  return array;
+}
+
+napi_value ProfileToJs(napi_env env, const StallProfile& p) {
+  napi_value stacks = nullptr;
+  if (napi_create_array_with_length(env, p.stacks.size(), &stacks) != napi_ok) return nullptr;
+  for (size_t i = 0; i < p.stacks.size(); ++i) {
+    ObjectBuilder stack(env);
+    stack.Value("frames", FramesToJs(env, p.stacks[i].frames)).Number("count", static_cast<double>(p.stacks[i].count));
+    napi_value value = stack.Finish();
+    if (value == nullptr || napi_set_element(env, stacks, static_cast<uint32_t>(i), value) != napi_ok) return nullptr;
+  }
+  ObjectBuilder o(env);
+  o.Number("intervalMs", p.interval_ms)
+      .Number("startedAt", p.started_at_ms)
+      .Number("endedAt", p.ended_at_ms)
+      .Number("samples", static_cast<double>(p.samples))
+      .Value("stacks", stacks);
+  return o.Finish();
+}
+
 napi_value UnblockedToJs(napi_env env, const UnblockedEvent& e) {
   ObjectBuilder o(env);
   o.Number("threadId", e.thread_id);
   if (!e.thread_name.empty()) o.String("threadName", e.thread_name);
   o.Number("tid", static_cast<double>(e.tid)).Number("pid", static_cast<double>(e.pid)).Number("blockedMs", e.blocked_ms);
+  if (e.profile) o.Value("profile", ProfileToJs(env, *e.profile));
   return o.Finish();
 }
 

@@ -1,5 +1,7 @@
 #include "reporter.h"
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -19,7 +21,9 @@ namespace {
 struct WakeState {
   std::mutex mutex;
   std::condition_variable cv;
+  std::condition_variable idle_cv;
   bool pending = false;
+  bool running = false;
 };
 WakeState& TheWake() {
   static WakeState* state = new WakeState();  // leaked process singleton
@@ -45,8 +49,12 @@ struct Job {
   double captured_at_ms = 0;
   std::string partial;
   std::vector<Owed> owed;
+  bool profiled = false;                 // the new capture starts a stall profile
+  std::vector<RawSample*> profile_samples;  // further samples of the stall
   bool closed = false;
+  uint64_t closed_episode = 0;
   double closed_blocked_ms = 0;
+  double profile_interval_ms = 0;
   std::vector<uint32_t> unblocked_targets;
   std::vector<std::shared_ptr<Subscriber>> unblocked_logs;
 };
@@ -57,9 +65,12 @@ std::vector<Job> TakeJobs() {
   auto& records = Registry::records();
   for (auto it = records.begin(); it != records.end();) {
     ThreadRecord& rec = **it;
-    if (rec.handoff_owed || rec.handoff_closed) {
+    if (rec.handoff_owed || rec.handoff_closed || !rec.profile_ready.empty()) {
       Job job;
       job.record = *it;
+      job.profile_samples.swap(rec.profile_ready);
+      rec.profile_ready.reserve(kProfileBuffers);
+      job.profile_interval_ms = rec.ProfileIntervalMs();
       if (rec.handoff_owed) {
         rec.handoff_owed = false;
         job.episode = rec.handoff_episode;
@@ -69,6 +80,7 @@ std::vector<Job> TakeJobs() {
           job.blocked_ms = rec.handoff_blocked_ms;
           job.captured_at_ms = rec.handoff_captured_at_ms;
           job.partial = std::move(rec.handoff_partial);
+          job.profiled = rec.handoff_profiled;
           rec.handoff_sample = nullptr;
           rec.handoff_partial.clear();
         }
@@ -82,6 +94,7 @@ std::vector<Job> TakeJobs() {
       if (rec.handoff_closed) {
         rec.handoff_closed = false;
         job.closed = true;
+        job.closed_episode = rec.closed_episode;
         job.closed_blocked_ms = rec.closed_blocked_ms;
         for (auto& sub : rec.subscribers) {
           if (sub->owed_episode == rec.closed_episode && sub->blocked_sent && !sub->suppressed_this_episode) {
@@ -93,7 +106,7 @@ std::vector<Job> TakeJobs() {
       jobs.push_back(std::move(job));
     }
     // A torn-down record leaves the table once nothing of it is pending.
-    if (!rec.alive && !rec.handoff_owed && !rec.handoff_closed) {
+    if (!rec.alive && !rec.handoff_owed && !rec.handoff_closed && rec.profile_ready.empty()) {
       it = records.erase(it);
     } else {
       ++it;
@@ -139,6 +152,64 @@ std::string NameOf(const ThreadRecord& rec) {
   return rec.thread_name.empty() ? WorkerCoverage::ThreadName(rec.thread_id) : rec.thread_name;
 }
 
+// The identity of a frame in a profile: what it is, not where exactly (addresses and lines
+// vary from sample to sample within one function).
+std::string StackKey(const std::vector<Frame>& frames) {
+  std::string key;
+  for (const Frame& f : frames) {
+    key += FrameKindName(f.kind);
+    key += '\x1f';
+    key += f.name;
+    key += '\x1f';
+    key += f.file;
+    key += '\x1f';
+    key += f.module;
+    key += '\x1e';
+  }
+  return key;
+}
+
+constexpr size_t kMaxProfileStacks = 2000;
+
+void AddToProfile(ThreadRecord& rec, uint64_t episode, double interval_ms, double at_ms, std::vector<Frame> frames) {
+  ThreadRecord::ProfileBuild& p = rec.profile;
+  if (p.episode != episode) {
+    p = ThreadRecord::ProfileBuild();
+    p.episode = episode;
+    p.interval_ms = interval_ms;
+    p.started_at_ms = at_ms;
+  }
+  for (Frame& f : frames) {
+    f.address = 0;
+    f.line = 0;
+    f.column = 0;
+  }
+  const std::string key = StackKey(frames);
+  auto it = p.stacks.find(key);
+  if (it == p.stacks.end()) {
+    if (p.stacks.size() >= kMaxProfileStacks) return;
+    it = p.stacks.emplace(key, StallProfile::Stack{std::move(frames), 0}).first;
+  }
+  ++it->second.count;
+  ++p.samples;
+  p.ended_at_ms = std::max(p.ended_at_ms, at_ms);
+}
+
+std::shared_ptr<const StallProfile> FinishProfile(ThreadRecord& rec, uint64_t episode) {
+  ThreadRecord::ProfileBuild& p = rec.profile;
+  if (p.episode != episode || p.samples == 0) return nullptr;
+  auto profile = std::make_shared<StallProfile>();
+  profile->interval_ms = p.interval_ms;
+  profile->started_at_ms = p.started_at_ms;
+  profile->ended_at_ms = p.ended_at_ms;
+  profile->samples = p.samples;
+  for (auto& [key, stack] : p.stacks) profile->stacks.push_back(std::move(stack));
+  std::sort(profile->stacks.begin(), profile->stacks.end(),
+            [](const StallProfile::Stack& a, const StallProfile::Stack& b) { return a.count > b.count; });
+  rec.profile = ThreadRecord::ProfileBuild();
+  return profile;
+}
+
 void RunJob(Job& job, NativeSymbolizer& symbolizer) {
   ThreadRecord& rec = *job.record;
   if (job.new_capture) {
@@ -154,7 +225,20 @@ void RunJob(Job& job, NativeSymbolizer& symbolizer) {
     }
     rec.last_report = report;
     rec.last_report_episode = job.episode;
+    if (job.profiled && job.sample != nullptr) {
+      AddToProfile(rec, job.episode, job.profile_interval_ms, job.sample->captured_at_ms,
+                   BuildReport(job.sample, identity, *rec.code_map, symbolizer, 0, 0, "", max_frames).frames);
+    }
     if (job.sample != nullptr) rec.spare_sample.store(job.sample, std::memory_order_release);
+  }
+  if (!job.profile_samples.empty()) {
+    const ThreadIdentity identity{rec.thread_id, NameOf(rec), rec.tid, rec.pid};
+    for (RawSample* sample : job.profile_samples) {
+      AddToProfile(rec, sample->episode, job.profile_interval_ms, sample->captured_at_ms,
+                   BuildReport(sample, identity, *rec.code_map, symbolizer, 0, 0, "", kMaxCaptureFrames).frames);
+    }
+    std::lock_guard<std::mutex> lock(Registry::mutex());
+    for (RawSample* sample : job.profile_samples) rec.profile_free.push_back(sample);
   }
   if (!job.owed.empty() && rec.last_report && rec.last_report_episode == job.episode) {
     WriteLogs(*rec.last_report, job.owed);
@@ -167,7 +251,8 @@ void RunJob(Job& job, NativeSymbolizer& symbolizer) {
     ForwardToWatchers(rec, Delivery::Kind::kBlocked, rec.last_report, UnblockedEvent{});
   }
   if (job.closed) {
-    UnblockedEvent event{rec.thread_id, NameOf(rec), rec.tid, rec.pid, job.closed_blocked_ms};
+    UnblockedEvent event{rec.thread_id, NameOf(rec), rec.tid, rec.pid, job.closed_blocked_ms,
+                         FinishProfile(rec, job.closed_episode)};
     for (const auto& sub : job.unblocked_logs) {
       LogWriter::Enqueue(sub->config.log, sub->config.log->json() ? FormatUnblockedJson(event) : FormatUnblockedText(event));
     }
@@ -189,6 +274,7 @@ void ReporterMain() {
       std::unique_lock<std::mutex> lock(wake.mutex);
       wake.cv.wait(lock, [&] { return wake.pending; });
       wake.pending = false;
+      wake.running = true;
     }
     std::vector<Job> jobs;
     {
@@ -196,6 +282,11 @@ void ReporterMain() {
       jobs = TakeJobs();
     }
     for (Job& job : jobs) RunJob(job, symbolizer);
+    {
+      std::lock_guard<std::mutex> lock(wake.mutex);
+      wake.running = false;
+      if (!wake.pending) wake.idle_cv.notify_all();
+    }
   }
 }
 
@@ -206,6 +297,12 @@ bool Reporter::EnsureStarted() {
   static bool started = false;
   std::call_once(once, [] { started = StartDetachedThread(ReporterMain, "stallwatch-rep"); });
   return started;
+}
+
+bool Reporter::WaitIdle(int timeout_ms) {
+  WakeState& wake = TheWake();
+  std::unique_lock<std::mutex> lock(wake.mutex);
+  return wake.idle_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return !wake.pending && !wake.running; });
 }
 
 void Reporter::Wake() {

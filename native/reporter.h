@@ -11,6 +11,8 @@ class Reporter {
   static bool EnsureStarted();
   // Any thread, with or without the registry mutex.
   static void Wake();
+  // Waits (bounded) until the reporter has nothing pending. Registry mutex NOT held.
+  static bool WaitIdle(int timeout_ms);
 };
 
 }  // namespace stallwatch

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "dwarf_lines.h"
 #include "elf_symbols.h"
 
 #if defined(__linux__)
@@ -24,6 +25,8 @@ struct ModuleHit {
   bool is_executable = false;
   std::string name;    // as the loader has it
   uintptr_t base = 0;  // same value dladdr reports as dli_fbase
+  uintptr_t bias = 0;  // runtime minus link-time address (dlpi_addr); Linux only
+  bool has_bias = false;
   int modules_seen = 0;
 };
 
@@ -51,6 +54,8 @@ int FindModuleSegment(struct dl_phdr_info* info, size_t, void* data) {
   hit->name = info->dlpi_name != nullptr ? info->dlpi_name : "";
   uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   hit->base = info->dlpi_addr + (lowest & ~(page - 1));
+  hit->bias = info->dlpi_addr;
+  hit->has_bias = true;
   return 1;
 }
 
@@ -93,6 +98,10 @@ NativeSymbolizer::NativeSymbolizer() = default;
 NativeSymbolizer::~NativeSymbolizer() = default;
 
 void NativeSymbolizer::Clear() { tables_.clear(); }
+
+void NativeSymbolizer::BeginReport(std::chrono::milliseconds source_line_budget) {
+  source_deadline_ = std::chrono::steady_clock::now() + source_line_budget;
+}
 
 const std::string& NativeSymbolizer::ExecutablePath() {
 #if defined(__linux__)
@@ -154,6 +163,19 @@ NativeSymbol NativeSymbolizer::Resolve(uintptr_t pc) {
   if (raw_name != nullptr) {
     result.name = Demangle(raw_name);
     result.symbol_offset = pc - symbol_start;
+  }
+  if (module.has_bias) {
+    SourceLine line;
+    const DwarfLines::Status status = DwarfLines::Lookup(module.is_executable ? DwarfLines::kExecutable : result.module,
+                                                         module.bias, pc, source_deadline_, &line);
+    if (status == DwarfLines::Status::kFound) {
+      result.source_file = std::move(line.file);
+      result.source_line = line.line;
+      result.inlined_file = std::move(line.inlined_file);
+      result.inlined_line = line.inlined_line;
+    } else {
+      result.source_pending = status == DwarfLines::Status::kNotYet;
+    }
   }
   return result;
 }

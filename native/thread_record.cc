@@ -34,6 +34,30 @@ namespace stallwatch {
 ThreadRecord::~ThreadRecord() {
   delete spare_sample.load();
   delete handoff_sample;
+  for (RawSample* s : profile_free) delete s;
+  for (RawSample* s : profile_ready) delete s;
+}
+
+namespace {
+int SmallestNonZero(const std::vector<std::shared_ptr<Subscriber>>& subs, int SubscriberConfig::*field) {
+  int best = 0;
+  for (const auto& s : subs) {
+    const int v = s->config.*field;
+    if (v > 0 && (best == 0 || v < best)) best = v;
+  }
+  return best;
+}
+}  // namespace
+
+int ThreadRecord::ProfileIntervalMs() const { return SmallestNonZero(subscribers, &SubscriberConfig::sample_interval_ms); }
+int ThreadRecord::TerminateAfterMs() const { return SmallestNonZero(subscribers, &SubscriberConfig::terminate_after_ms); }
+int ThreadRecord::AbortAfterMs() const { return SmallestNonZero(subscribers, &SubscriberConfig::abort_after_ms); }
+
+bool ThreadRecord::SampleNative() const {
+  for (const auto& s : subscribers) {
+    if (s->config.sample_native) return true;
+  }
+  return false;
 }
 
 }  // namespace stallwatch

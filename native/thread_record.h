@@ -39,6 +39,10 @@ struct SubscriberConfig {
   int max_reports_per_minute = 10;
   std::shared_ptr<LogSink> log;  // null: no log
   bool watch_workers = false;    // also receives the reports of forwarded threads (workers: true)
+  int sample_interval_ms = 0;    // keep sampling a stall this often; 0 = off
+  bool sample_native = false;    // also re-sample a thread stuck in native code
+  int terminate_after_ms = 0;    // workers: TerminateExecution after this long; 0 = off
+  int abort_after_ms = 0;        // abort() after this long; 0 = off
 };
 
 struct Subscriber {
@@ -61,12 +65,24 @@ struct Episode {
   bool open = false;
   uint64_t start_ns = 0;   // last progress before the stall
   uint64_t tick = 0;       // loop tick when the stall was detected
+  int signo = 0;           // the signal its capture used
+  int first_vm_state = -1; // V8 state of its first sample (-1: none)
+  bool profiling = false;  // sampled repeatedly (sampleIntervalMs)
+  uint64_t next_profile_ns = 0;
+  uint32_t profile_samples = 0;
+  bool terminate_decided = false;
 };
+
+// Stall profile samples: preallocated buffers the watchdog fills and the reporter drains.
+constexpr size_t kProfileBuffers = 32;
+// At most this many samples per stall (each one a signal to the stuck thread).
+constexpr uint32_t kMaxProfileSamples = 10000;
 
 struct ThreadRecord : std::enable_shared_from_this<ThreadRecord> {
   // [const]
   napi_env env = nullptr;
   v8::Isolate* isolate = nullptr;
+  void* node_env = nullptr;  // node::Environment, for StopNodeEnvironment (terminateWorkerAfterMs)
   uv_loop_t* loop = nullptr;
   pthread_t pthread{};
   int64_t tid = 0;
@@ -107,6 +123,22 @@ struct ThreadRecord : std::enable_shared_from_this<ThreadRecord> {
   uint64_t closed_episode = 0;
   double closed_blocked_ms = 0;
 
+  // [registry] stall profile buffers: free ones, and filled ones waiting for the reporter.
+  // Both reserved to kProfileBuffers so the watchdog never allocates.
+  std::vector<RawSample*> profile_free;
+  std::vector<RawSample*> profile_ready;
+  bool handoff_profiled = false;        // the handed-off capture starts a profile
+
+  // [reporter] the profile being aggregated.
+  struct ProfileBuild {
+    uint64_t episode = 0;
+    double interval_ms = 0;
+    double started_at_ms = 0;
+    double ended_at_ms = 0;
+    uint64_t samples = 0;
+    std::map<std::string, StallProfile::Stack> stacks;  // keyed by the stack's frames
+  } profile;
+
   // [atomic] the preallocated sample buffer the watchdog copies the best capture into; the
   // reporter gives it back when done. nullptr while the reporter holds it.
   std::atomic<RawSample*> spare_sample{nullptr};
@@ -120,6 +152,10 @@ struct ThreadRecord : std::enable_shared_from_this<ThreadRecord> {
 
   ~ThreadRecord();
   uint32_t MinThresholdMs() const;  // [registry]
+  int ProfileIntervalMs() const;    // [registry] smallest sampleIntervalMs asked for, 0 = none
+  bool SampleNative() const;        // [registry]
+  int TerminateAfterMs() const;     // [registry] smallest nonzero, 0 = none
+  int AbortAfterMs() const;         // [registry] smallest nonzero, 0 = none
   int MaxFrames() const;            // [registry]
 };
 

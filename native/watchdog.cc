@@ -1,5 +1,7 @@
 #include "watchdog.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include <algorithm>
@@ -8,11 +10,15 @@
 #include <mutex>
 #include <string>
 
+#include <v8.h>
+
 #include "capture_stats.h"
 #include "exact_stack.h"
 #include "js_sample.h"
+#include "node_environment.h"
 #include "platform/platform.h"
 #include "registry.h"
+#include "reporter.h"
 #include "signal_capture.h"
 #include "slot_table.h"
 #include "thread_util.h"
@@ -137,6 +143,20 @@ void CaptureAndHandOff(ThreadRecord& rec, uint64_t stalled_ns, int signo) {
   if (best != nullptr && StateRunsInterruptsSoon(best->vm_state)) {
     RequestExactStack(rec.shared_from_this(), rec.episode.id, tick_before, rec.MaxFrames());
   }
+  rec.episode.signo = signo;
+  rec.episode.first_vm_state = best != nullptr ? best->vm_state : -1;
+  const int interval_ms = rec.ProfileIntervalMs();
+  // A thread in native code is sampled once unless asked: each signal can cut its syscall
+  // short with EINTR. JS, GC and compiler states cannot be in a syscall.
+  rec.episode.profiling = interval_ms > 0 && best != nullptr &&
+                          (StateIsWorthResampling(best->vm_state) || rec.SampleNative());
+  rec.episode.next_profile_ns = platform::MonotonicNs() + static_cast<uint64_t>(interval_ms) * kMsNs;
+  rec.episode.profile_samples = rec.episode.profiling ? 1 : 0;
+  if (best != nullptr) {
+    best->episode = rec.episode.id;
+    best->captured_at_ms = platform::EpochMs();
+  }
+  rec.handoff_profiled = rec.episode.profiling;
   rec.handoff_sample = best;
   rec.handoff_episode = rec.episode.id;
   rec.handoff_blocked_ms = static_cast<double>(stalled_ns) / 1e6;
@@ -180,8 +200,74 @@ void CloseEpisode(ThreadRecord& rec, uint64_t end_ns) {
   Registry::WakeReporter();
 }
 
+// One more sample of a stall being profiled, into a preallocated buffer for the reporter.
+void TakeProfileSample(ThreadRecord& rec) {
+  if (rec.profile_free.empty() || rec.slot_abandoned) return;  // the reporter is behind: skip one
+  std::string why;
+  if (!TakeOneSample(rec, rec.episode.signo, rec.MaxFrames(), &why)) return;
+  RawSample* buffer = rec.profile_free.back();
+  rec.profile_free.pop_back();
+  std::memcpy(buffer, &rec.slot->sample, sizeof(RawSample));
+  buffer->episode = rec.episode.id;
+  buffer->captured_at_ms = platform::EpochMs();
+  rec.profile_ready.push_back(buffer);  // capacity reserved: no allocation
+  ++rec.episode.profile_samples;
+  Registry::WakeReporter();
+}
+
+// A line for a subscriber's log about an action taken, in that log's format.
+void LogAction(const ThreadRecord& rec, bool (*wants)(const SubscriberConfig&), const char* action, bool done,
+               uint64_t stalled_ns, const char* text) {
+  for (const auto& sub : rec.subscribers) {
+    if (!sub->config.log || !wants(sub->config)) continue;
+    char line[400];
+    if (sub->config.log->json()) {
+      snprintf(line, sizeof line,
+               "{\"event\":\"%s\",\"done\":%s,\"pid\":%lld,\"threadId\":%d,\"tid\":%lld,\"blockedMs\":%llu}\n", action,
+               done ? "true" : "false", static_cast<long long>(rec.pid), rec.thread_id, static_cast<long long>(rec.tid),
+               static_cast<unsigned long long>(stalled_ns / kMsNs));
+    } else {
+      snprintf(line, sizeof line, "stallwatch: %s %d (tid %lld) %s after a %llu ms stall\n\n",
+               rec.thread_id == 0 ? "main thread" : "worker", rec.thread_id, static_cast<long long>(rec.tid), text,
+               static_cast<unsigned long long>(stalled_ns / kMsNs));
+    }
+    LogWriter::Enqueue(sub->config.log, line);
+  }
+}
+
+// terminateWorkerAfterMs: node::Stop, what worker.terminate() does (it marks the environment
+// stopping, calls V8's TerminateExecution, and stops the loop through a thread-safe
+// immediate), so the Worker emits 'exit' and a pool can replace it. Called with the registry
+// lock held and the record alive, so the environment cannot be going away. It cannot
+// interrupt native code or a syscall: such a worker exits only when that call returns.
+void TerminateWorker(ThreadRecord& rec, uint64_t stalled_ns) {
+  rec.episode.terminate_decided = true;
+  const bool in_native = StateIsNativeCode(rec.episode.first_vm_state);
+  StopNodeEnvironment(rec.node_env);
+  auto wants = [](const SubscriberConfig& c) { return c.terminate_after_ms > 0; };
+  LogAction(rec, wants, "terminate", !in_native, stalled_ns,
+            in_native ? "is stuck in native code and cannot be terminated (terminateWorkerAfterMs); it will exit "
+                        "when that call returns"
+                      : "terminated (terminateWorkerAfterMs)");
+}
+
+// abortAfterMs: the report goes out first (reporter, then the log writer, each waited for with
+// a bound), then abort() for a core dump. The only place the watchdog waits on I/O: the
+// process is about to end anyway.
+[[noreturn]] void AbortProcess(ThreadRecord& rec, uint64_t stalled_ns, std::unique_lock<std::mutex>& lock) {
+  auto wants = [](const SubscriberConfig& c) { return c.abort_after_ms > 0; };
+  std::shared_ptr<ThreadRecord> keep = rec.shared_from_this();
+  lock.unlock();
+  Reporter::WaitIdle(2000);
+  lock.lock();
+  LogAction(rec, wants, "abort", true, stalled_ns, "stalled: aborting the process (abortAfterMs)");
+  lock.unlock();
+  LogWriter::Flush(2000);
+  abort();
+}
+
 // Evaluates one record; returns the monotonic time at which it next needs a look.
-uint64_t Evaluate(ThreadRecord& rec, uint64_t now) {
+uint64_t Evaluate(ThreadRecord& rec, uint64_t now, std::unique_lock<std::mutex>& lock) {
   const uint64_t threshold_ns = static_cast<uint64_t>(rec.MinThresholdMs()) * kMsNs;
   const LoopProbe::Progress progress = rec.probe.Read();
 
@@ -193,6 +279,18 @@ uint64_t Evaluate(ThreadRecord& rec, uint64_t now) {
     }
     // Still stalled: subscribers with longer thresholds get the same capture when crossed.
     const uint64_t stalled_ns = now - rec.episode.start_ns;
+    const int abort_ms = rec.AbortAfterMs();
+    if (abort_ms > 0 && stalled_ns >= static_cast<uint64_t>(abort_ms) * kMsNs) AbortProcess(rec, stalled_ns, lock);
+    const int terminate_ms = rec.TerminateAfterMs();
+    if (terminate_ms > 0 && rec.thread_id != 0 && !rec.episode.terminate_decided &&
+        stalled_ns >= static_cast<uint64_t>(terminate_ms) * kMsNs) {
+      TerminateWorker(rec, stalled_ns);
+    }
+    if (rec.episode.profiling && now >= rec.episode.next_profile_ns &&
+        rec.episode.profile_samples < kMaxProfileSamples) {
+      TakeProfileSample(rec);
+      rec.episode.next_profile_ns = platform::MonotonicNs() + static_cast<uint64_t>(rec.ProfileIntervalMs()) * kMsNs;
+    }
     if (AssignOwed(rec, stalled_ns, now)) {
       rec.handoff_owed = true;
       Registry::WakeReporter();
@@ -203,7 +301,12 @@ uint64_t Evaluate(ThreadRecord& rec, uint64_t now) {
         next = std::min(next, rec.episode.start_ns + static_cast<uint64_t>(sub->config.threshold_ms) * kMsNs);
       }
     }
-    return next;
+    if (rec.episode.profiling) next = std::min(next, rec.episode.next_profile_ns);
+    if (abort_ms > 0) next = std::min(next, rec.episode.start_ns + static_cast<uint64_t>(abort_ms) * kMsNs);
+    if (terminate_ms > 0 && !rec.episode.terminate_decided) {
+      next = std::min(next, rec.episode.start_ns + static_cast<uint64_t>(terminate_ms) * kMsNs);
+    }
+    return std::max(next, now + kMsNs / 2);
   }
 
   const uint64_t stalled_ns = now > progress.last_progress_ns ? now - progress.last_progress_ns : 0;
@@ -214,6 +317,9 @@ uint64_t Evaluate(ThreadRecord& rec, uint64_t now) {
   rec.episode.open = true;
   rec.episode.start_ns = progress.last_progress_ns;
   rec.episode.tick = progress.tick;
+  rec.episode.profiling = false;
+  rec.episode.terminate_decided = false;
+  rec.episode.first_vm_state = -1;
   rec.episode_end_ns.store(0, std::memory_order_release);
   rec.probe.SetAttention(true);
   if (AssignOwed(rec, stalled_ns, now)) {
@@ -226,7 +332,7 @@ uint64_t Evaluate(ThreadRecord& rec, uint64_t now) {
     }
     CaptureAndHandOff(rec, stalled_ns, signo);
   }
-  return now + threshold_ns;
+  return rec.episode.profiling ? std::min(now + threshold_ns, rec.episode.next_profile_ns) : now + threshold_ns;
 }
 
 void WatchdogMain() {
@@ -236,7 +342,7 @@ void WatchdogMain() {
     uint64_t next = now + 3600ull * 1000 * kMsNs;
     for (auto& rec : Registry::records()) {
       if (!rec->alive || rec->subscribers.empty()) continue;
-      next = std::min(next, Evaluate(*rec, now));
+      next = std::min(next, Evaluate(*rec, now, lock));
     }
     // Never spin: at least 1 ms between rounds.
     const uint64_t wait_ns = next > now + kMsNs ? next - now : kMsNs;
