@@ -26,7 +26,22 @@ import type { NativeBinding } from './native';
 
 type BindingsLoader = (options: { bindings: string; module_root: string }) => unknown;
 
-const REQUIRED_FUNCTIONS = ['subscribe', 'unsubscribe', 'formatReport', 'capabilities', 'stats'] as const;
+// Every function of NativeBinding (lib/native.ts): keep in sync. A binary that lacks one was built
+// from older sources (a stale prebuild or build/), and the other candidate is tried instead.
+const REQUIRED_FUNCTIONS = [
+  'subscribe',
+  'unsubscribe',
+  'formatReport',
+  'capabilities',
+  'stats',
+  'markProgress',
+  'forwardThisThread',
+  'setWorkerDefaults',
+  'workerDefaults',
+  'nameThread',
+  'setReporterSink',
+  'sinkAcknowledge',
+] as const satisfies ReadonlyArray<keyof NativeBinding>;
 
 /** The C library of this process, as far as prebuild selection is concerned. */
 export type Libc = 'glibc' | 'musl' | 'unknown' | 'n/a';

@@ -22,6 +22,8 @@ export interface NativeConfig {
   sampleNative: boolean;
   terminateWorkerAfterMs: number;
   abortAfterMs: number;
+  /** A reporter worker's subscription: receives forwarded reports, is never monitored itself. */
+  sink?: boolean;
 }
 
 export type NativeEventKind = 'blocked' | 'unblocked';
@@ -70,4 +72,8 @@ export interface NativeBinding {
   workerDefaults(): string;
   /** Records the name a worker was given, for report headers (Node 20 cannot tell a worker its name). */
   nameThread(threadId: number, name: string): void;
+  /** Subscriber `id`'s events also go to the reporter worker subscription `sinkId`. */
+  setReporterSink(id: number, sinkId: number): boolean;
+  /** Reporter worker: its handler is done with one report (abortAfterMs waits for this). */
+  sinkAcknowledge(): void;
 }

@@ -48,6 +48,10 @@ export interface SuperviseOptions {
   terminateWorkerAfterMs?: number;
   /** Write the report, then abort() the process (a core dump) when a stall lasts this long. 0 = off. */
   abortAfterMs?: number;
+  /** A module (resolved like require() from the calling file) exporting `(report) => void | Promise`.
+   *  It runs in a worker thread stallwatch owns and gets every report at once, even while the
+   *  stalled thread stays stuck. */
+  reporter?: string;
 }
 
 export interface ResolvedOptions {
@@ -65,6 +69,8 @@ export interface ResolvedOptions {
   readonly sampleNative: boolean;
   readonly terminateWorkerAfterMs: number;
   readonly abortAfterMs: number;
+  /** As given; resolved to a file when the handle starts. */
+  readonly reporter: string | undefined;
 }
 
 interface IntegerRule {
@@ -94,6 +100,7 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set<keyof SuperviseOptions>([
   'sampleNative',
   'terminateWorkerAfterMs',
   'abortAfterMs',
+  'reporter',
 ]);
 
 const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
@@ -131,6 +138,7 @@ export function resolveOptions(
     sampleNative: resolveBoolean('sampleNative', options.sampleNative, false),
     terminateWorkerAfterMs: resolveInteger('terminateWorkerAfterMs', options.terminateWorkerAfterMs),
     abortAfterMs: resolveInteger('abortAfterMs', options.abortAfterMs),
+    reporter: resolveReporter(options.reporter),
   });
 }
 
@@ -160,6 +168,14 @@ export function toNativeConfig(
     terminateWorkerAfterMs: options.terminateWorkerAfterMs,
     abortAfterMs: options.abortAfterMs,
   };
+}
+
+function resolveReporter(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const allowed = 'stallwatch: option "reporter" must be a non-empty module path';
+  if (typeof value !== 'string') throw new TypeError(`${allowed}, got ${describeValue(value)}`);
+  if (value === '' || value.includes('\0')) throw new RangeError(`${allowed}, got ${describeValue(value)}`);
+  return value;
 }
 
 function resolveBoolean(name: string, value: unknown, fallback: boolean): boolean {

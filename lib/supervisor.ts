@@ -8,6 +8,7 @@ import * as workerThreads from 'worker_threads';
 import type { NativeBinding, NativeEventKind } from './native';
 import { resolveOptions, toNativeConfig, type ResolvedOptions } from './options';
 import { startWorkerCoverage, stopWorkerCoverage } from './worker-coverage';
+import { resolveReporterModule, startReporter, type ReporterHandle } from './reporter';
 import type { BlockReport, UnblockedEvent } from './report';
 import { mapReport } from './source-maps';
 
@@ -62,6 +63,7 @@ export class Supervisor extends EventEmitter {
   readonly #binding: NativeBinding;
   readonly #subscriptionId: number;
   #closed = false;
+  #reporter: ReporterHandle | undefined;
 
   /**
    * Internal: use supervise(). The binding and thread are parameters so tests can inject fakes.
@@ -71,12 +73,14 @@ export class Supervisor extends EventEmitter {
     super();
     this.#binding = binding;
     this.options = resolveOptions(options, binding.capabilities());
+    const reporterModule = this.options.reporter === undefined ? undefined : resolveReporterModule(this.options.reporter);
     // Arrow function: the addon calls it as a plain function, without `this`.
     this.#subscriptionId = binding.subscribe(toNativeConfig(this.options, thread), (kind, payload) =>
       this.#deliver(kind, payload),
     );
     watchLoopEnd(binding);
     if (this.options.workers) startWorkerCoverage(binding, this.options);
+    if (reporterModule !== undefined) this.#reporter = startReporter(binding, this.#subscriptionId, reporterModule);
   }
 
   get closed(): boolean {
@@ -91,6 +95,7 @@ export class Supervisor extends EventEmitter {
     this.#closed = true;
     unwatchLoopEnd();
     if (this.options.workers) stopWorkerCoverage(this.#binding);
+    this.#reporter?.close();
     this.#binding.unsubscribe(this.#subscriptionId);
   }
 

@@ -182,6 +182,7 @@ Napi::Value Subscribe(const Napi::CallbackInfo& info) {
   const std::string thread_name = thread_name_value.IsString() ? thread_name_value.As<Napi::String>().Utf8Value() : "";
   sub_config.watch_workers = config.Get("watchWorkers").ToBoolean().Value();
   sub_config.sample_native = config.Get("sampleNative").ToBoolean().Value();
+  sub_config.sink = config.Get("sink").ToBoolean().Value();
   sub_config.sample_interval_ms = OptionalIntOption(config, "sampleIntervalMs", 0, 60000);
   sub_config.terminate_after_ms = OptionalIntOption(config, "terminateWorkerAfterMs", 0, 86400000);
   sub_config.abort_after_ms = OptionalIntOption(config, "abortAfterMs", 0, 86400000);
@@ -312,6 +313,30 @@ Napi::Value NameThread(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Main side of `reporter`: the subscriber's events also go to the reporter worker's sink.
+Napi::Value SetReporterSink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) return Napi::Boolean::New(env, false);
+  const uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+  const uint32_t sink = info[1].As<Napi::Number>().Uint32Value();
+  std::lock_guard<std::mutex> lock(Registry::mutex());
+  for (auto& rec : Registry::records()) {
+    for (auto& sub : rec->subscribers) {
+      if (sub->id == id) {
+        sub->sink_id = sink;
+        return Napi::Boolean::New(env, true);
+      }
+    }
+  }
+  return Napi::Boolean::New(env, false);
+}
+
+// Reporter worker side: its handler has finished with one report.
+Napi::Value SinkAcknowledge(const Napi::CallbackInfo& info) {
+  Reporter::SinkAcknowledged();
+  return info.Env().Undefined();
+}
+
 // Called from 'beforeExit': the loop ran out of work. Counts as progress (closing an open
 // stall episode) and, if that episode's events are still to come, keeps the loop alive
 // until they are delivered.
@@ -386,6 +411,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setWorkerDefaults", Napi::Function::New(env, SetWorkerDefaults, "setWorkerDefaults"));
   exports.Set("workerDefaults", Napi::Function::New(env, WorkerDefaults, "workerDefaults"));
   exports.Set("nameThread", Napi::Function::New(env, NameThread, "nameThread"));
+  exports.Set("setReporterSink", Napi::Function::New(env, SetReporterSink, "setReporterSink"));
+  exports.Set("sinkAcknowledge", Napi::Function::New(env, SinkAcknowledge, "sinkAcknowledge"));
   exports.Set("subscribe", Napi::Function::New(env, Subscribe, "subscribe"));
   exports.Set("unsubscribe", Napi::Function::New(env, Unsubscribe, "unsubscribe"));
   exports.Set("formatReport", Napi::Function::New(env, FormatReport, "formatReport"));

@@ -18,19 +18,18 @@
 #if STALLWATCH_HAVE_LIBDW
 #include <dlfcn.h>
 #include <dwarf.h>
-#include <elfutils/libdwfl.h>
 #include <elf.h>
+#include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cstring>
-
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <type_traits>
@@ -45,9 +44,6 @@ namespace stallwatch {
 
 #if STALLWATCH_HAVE_LIBDW
 namespace {
-
-#define SW_DW_STRINGIFY_(x) #x
-#define SW_DW_STRINGIFY(x) SW_DW_STRINGIFY_(x)
 
 // libdw's entry points, looked up in libdw.so.1 by the background thread; only that thread
 // calls them. decltype of the declarations keeps the signatures checked by the compiler
@@ -142,24 +138,24 @@ const char* LoadLibdw() {
     fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, name));
     ok = ok && fn != nullptr;
   };
-  get(g_dw.begin, SW_DW_STRINGIFY(dwfl_begin));
-  get(g_dw.end, SW_DW_STRINGIFY(dwfl_end));
-  get(g_dw.report_elf, SW_DW_STRINGIFY(dwfl_report_elf));
-  get(g_dw.report_end, SW_DW_STRINGIFY(dwfl_report_end));
-  get(g_dw.module_getdwarf, SW_DW_STRINGIFY(dwfl_module_getdwarf));
-  get(g_dw.module_getsrc, SW_DW_STRINGIFY(dwfl_module_getsrc));
-  get(g_dw.lineinfo, SW_DW_STRINGIFY(dwfl_lineinfo));
-  get(g_dw.line_comp_dir, SW_DW_STRINGIFY(dwfl_line_comp_dir));
-  get(g_dw.module_addrdie, SW_DW_STRINGIFY(dwfl_module_addrdie));
-  get(g_dw.module_build_id, SW_DW_STRINGIFY(dwfl_module_build_id));
-  get(g_dw.build_id_find_debuginfo, SW_DW_STRINGIFY(dwfl_build_id_find_debuginfo));
-  get(g_dw.offline_section_address, SW_DW_STRINGIFY(dwfl_offline_section_address));
-  get(g_dw.getscopes, SW_DW_STRINGIFY(dwarf_getscopes));
-  get(g_dw.tag, SW_DW_STRINGIFY(dwarf_tag));
-  get(g_dw.attr, SW_DW_STRINGIFY(dwarf_attr));
-  get(g_dw.formudata, SW_DW_STRINGIFY(dwarf_formudata));
-  get(g_dw.getsrcfiles, SW_DW_STRINGIFY(dwarf_getsrcfiles));
-  get(g_dw.filesrc, SW_DW_STRINGIFY(dwarf_filesrc));
+  get(g_dw.begin, "dwfl_begin");
+  get(g_dw.end, "dwfl_end");
+  get(g_dw.report_elf, "dwfl_report_elf");
+  get(g_dw.report_end, "dwfl_report_end");
+  get(g_dw.module_getdwarf, "dwfl_module_getdwarf");
+  get(g_dw.module_getsrc, "dwfl_module_getsrc");
+  get(g_dw.lineinfo, "dwfl_lineinfo");
+  get(g_dw.line_comp_dir, "dwfl_line_comp_dir");
+  get(g_dw.module_addrdie, "dwfl_module_addrdie");
+  get(g_dw.module_build_id, "dwfl_module_build_id");
+  get(g_dw.build_id_find_debuginfo, "dwfl_build_id_find_debuginfo");
+  get(g_dw.offline_section_address, "dwfl_offline_section_address");
+  get(g_dw.getscopes, "dwarf_getscopes");
+  get(g_dw.tag, "dwarf_tag");
+  get(g_dw.attr, "dwarf_attr");
+  get(g_dw.formudata, "dwarf_formudata");
+  get(g_dw.getsrcfiles, "dwarf_getsrcfiles");
+  get(g_dw.filesrc, "dwarf_filesrc");
   if (!ok) return "libdw.so.1 lacks functions stallwatch needs; native frames have no source lines";
   // Separate debug files are looked up only by build ID under /usr/lib/debug (where distro
   // -dbg/-dbgsym packages put them), including dwz supplementary files: never
@@ -181,7 +177,8 @@ std::atomic<uint64_t> g_max_dwarf_bytes{kDefaultMaxDwarfBytes};
 // ELF only (x86_64, arm64); false when the file cannot be read as such.
 struct DwarfSize {
   uint64_t bytes = 0;
-  std::string altlink;  // .gnu_debugaltlink file name
+  bool has_info = false;  // .debug_info: libdw reads this file's DWARF, not a separate file's
+  std::string altlink;    // .gnu_debugaltlink file name
 };
 
 bool ReadAt(int fd, void* out, size_t size, uint64_t offset) {
@@ -224,6 +221,7 @@ bool MeasureDwarf(const std::string& path, DwarfSize* out) {
       } else if (strncmp(name, ".debug_", 7) != 0) {
         continue;
       }
+      if (strcmp(name, ".debug_info") == 0 || strcmp(name, ".zdebug_info") == 0) out->has_info = true;
       out->bytes += size;
     }
   }
@@ -272,7 +270,7 @@ void LoadModule(Module& m) {
   // (see LoadLibdw); measure it, and its dwz supplementary file, first.
   const unsigned char* id = nullptr;
   GElf_Addr id_vaddr = 0;
-  const int id_length = main_size.bytes == 0 ? g_dw.module_build_id(mod, &id, &id_vaddr) : 0;
+  const int id_length = !main_size.has_info ? g_dw.module_build_id(mod, &id, &id_vaddr) : 0;
   if (id_length > 1) {
     std::string debug_path = std::string(g_debuginfo_path) + "/.build-id/";
     char hex[3];

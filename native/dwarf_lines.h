@@ -4,11 +4,15 @@
 // every lookup then answers kNone.
 //
 // All libdw work (dlopen, opening files, parsing DWARF) runs on one background thread,
-// 'stallwatch-dw' (all signals blocked; Linux thread names hold 15 characters). Callers
-// never parse DWARF: Lookup() answers from a cache, or queues the address and waits for the
-// background thread at most until the caller's deadline. A report therefore never waits longer than its budget, even for a
-// binary whose DWARF takes seconds to read; a lookup that missed the deadline is still
-// completed in the background, so later reports get the line.
+// 'stallwatch-dw' (all signals blocked, nice 10; Linux thread names hold 15 characters).
+// Callers never parse DWARF: Lookup() answers from a cache, or queues the address and waits
+// for the background thread at most until the caller's deadline. A report therefore never
+// waits longer than its budget, even for a binary whose DWARF takes seconds to read; a
+// lookup that missed the deadline is still completed in the background, so later reports
+// get the line. Answers (found or none) are cached per module and address.
+//
+// Separate debug files are found only by build ID under /usr/lib/debug (distro -dbg/-dbgsym
+// packages), never through debuginfod: no network access from the supervised process.
 //
 // Never call from a signal handler or the watchdog thread: Lookup takes a mutex and
 // allocates. Prefetch only queues work, so any ordinary thread may call it.
@@ -37,7 +41,8 @@ struct SourceLine {
 // (compiled in /home/iojs/build/ws/out) becomes "/home/iojs/build/ws/deps/uv/src/unix/fs.c":
 // an absolute path that opens in an editor when the source is on this machine and, when
 // not, still names the file within its project. (`addr2line` prints the same path without
-// the ".." removed.)
+// the ".." removed.) A relative compilation directory leaves the name relative: Debian's
+// libc (comp dir "./misc") gives "sysdeps/unix/sysv/linux/epoll_wait.c".
 
 class DwarfLines {
  public:

@@ -1,3 +1,5 @@
+// node.h defines NAPI_VERSION itself; the build defines it for N-API users. No N-API here.
+#undef NAPI_VERSION
 #include "node_environment.h"
 
 #include <node.h>

@@ -24,6 +24,8 @@ struct WakeState {
   std::condition_variable idle_cv;
   bool pending = false;
   bool running = false;
+  uint64_t posted_to_sinks = 0;  // [mutex]
+  uint64_t acked_by_sinks = 0;   // [mutex]
 };
 WakeState& TheWake() {
   static WakeState* state = new WakeState();  // leaked process singleton
@@ -56,6 +58,7 @@ struct Job {
   double closed_blocked_ms = 0;
   double profile_interval_ms = 0;
   std::vector<uint32_t> unblocked_targets;
+  std::vector<uint32_t> unblocked_sinks;
   std::vector<std::shared_ptr<Subscriber>> unblocked_logs;
 };
 
@@ -99,6 +102,7 @@ std::vector<Job> TakeJobs() {
         for (auto& sub : rec.subscribers) {
           if (sub->owed_episode == rec.closed_episode && sub->blocked_sent && !sub->suppressed_this_episode) {
             job.unblocked_targets.push_back(sub->id);
+            if (sub->sink_id != 0) job.unblocked_sinks.push_back(sub->sink_id);
             if (sub->config.log) job.unblocked_logs.push_back(sub);
           }
         }
@@ -145,6 +149,31 @@ void ForwardToWatchers(const ThreadRecord& from, Delivery::Kind kind, const std:
     delivery->unblocked = unblocked;
     delivery->releases_loop = false;
     PostDelivery(*watcher, std::move(delivery));
+  }
+}
+
+// Registry mutex held. Sends a blocked report (or an unblocked event) to the reporter
+// workers named by the subscribers it was delivered to.
+void ForwardToSinks(const std::vector<uint32_t>& sink_ids, Delivery::Kind kind,
+                    const std::shared_ptr<const Report>& report, const UnblockedEvent& unblocked) {
+  for (uint32_t sink_id : sink_ids) {
+    for (auto& holder : Registry::records()) {
+      if (!holder->alive) continue;
+      for (const auto& sub : holder->subscribers) {
+        if (sub->id != sink_id || !sub->config.sink) continue;
+        auto delivery = std::make_unique<Delivery>();
+        delivery->kind = kind;
+        delivery->report = report;
+        delivery->unblocked = unblocked;
+        delivery->releases_loop = false;
+        delivery->targets.emplace_back(sink_id, 0);
+        if (kind == Delivery::Kind::kBlocked) {
+          std::lock_guard<std::mutex> lock(TheWake().mutex);
+          ++TheWake().posted_to_sinks;
+        }
+        PostDelivery(*holder, std::move(delivery));
+      }
+    }
   }
 }
 
@@ -249,6 +278,11 @@ void RunJob(Job& job, NativeSymbolizer& symbolizer) {
     std::lock_guard<std::mutex> lock(Registry::mutex());
     PostDelivery(rec, std::move(delivery));
     ForwardToWatchers(rec, Delivery::Kind::kBlocked, rec.last_report, UnblockedEvent{});
+    std::vector<uint32_t> sinks;
+    for (const Owed& o : job.owed) {
+      if (o.subscriber->sink_id != 0) sinks.push_back(o.subscriber->sink_id);
+    }
+    ForwardToSinks(sinks, Delivery::Kind::kBlocked, rec.last_report, UnblockedEvent{});
   }
   if (job.closed) {
     UnblockedEvent event{rec.thread_id, NameOf(rec), rec.tid, rec.pid, job.closed_blocked_ms,
@@ -263,6 +297,7 @@ void RunJob(Job& job, NativeSymbolizer& symbolizer) {
     std::lock_guard<std::mutex> lock(Registry::mutex());
     PostDelivery(rec, std::move(delivery));
     if (!job.unblocked_targets.empty()) ForwardToWatchers(rec, Delivery::Kind::kUnblocked, nullptr, event);
+    ForwardToSinks(job.unblocked_sinks, Delivery::Kind::kUnblocked, nullptr, event);
   }
 }
 
@@ -297,6 +332,20 @@ bool Reporter::EnsureStarted() {
   static bool started = false;
   std::call_once(once, [] { started = StartDetachedThread(ReporterMain, "stallwatch-rep"); });
   return started;
+}
+
+void Reporter::SinkAcknowledged() {
+  WakeState& wake = TheWake();
+  std::lock_guard<std::mutex> lock(wake.mutex);
+  ++wake.acked_by_sinks;
+  wake.idle_cv.notify_all();
+}
+
+bool Reporter::WaitForSinks(int timeout_ms) {
+  WakeState& wake = TheWake();
+  std::unique_lock<std::mutex> lock(wake.mutex);
+  return wake.idle_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                               [&] { return wake.acked_by_sinks >= wake.posted_to_sinks; });
 }
 
 bool Reporter::WaitIdle(int timeout_ms) {

@@ -13,6 +13,10 @@ class Reporter {
   static void Wake();
   // Waits (bounded) until the reporter has nothing pending. Registry mutex NOT held.
   static bool WaitIdle(int timeout_ms);
+  // Reporter workers acknowledge each report once their handler has finished with it.
+  static void SinkAcknowledged();
+  // Waits (bounded) until every report posted to a reporter worker was acknowledged.
+  static bool WaitForSinks(int timeout_ms);
 };
 
 }  // namespace stallwatch

@@ -15,9 +15,18 @@ bool Subscriber::TakeReportBudget(uint64_t now_ns) {
   return true;
 }
 
+bool ThreadRecord::Monitored() const {
+  for (const auto& s : subscribers) {
+    if (!s->config.sink) return true;
+  }
+  return false;
+}
+
 uint32_t ThreadRecord::MinThresholdMs() const {
   uint32_t min = UINT32_MAX;
-  for (const auto& s : subscribers) min = std::min(min, static_cast<uint32_t>(s->config.threshold_ms));
+  for (const auto& s : subscribers) {
+    if (!s->config.sink) min = std::min(min, static_cast<uint32_t>(s->config.threshold_ms));
+  }
   return min;
 }
 

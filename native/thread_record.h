@@ -43,6 +43,7 @@ struct SubscriberConfig {
   bool sample_native = false;    // also re-sample a thread stuck in native code
   int terminate_after_ms = 0;    // workers: TerminateExecution after this long; 0 = off
   int abort_after_ms = 0;        // abort() after this long; 0 = off
+  bool sink = false;             // a reporter worker's subscription: receives, is never monitored
 };
 
 struct Subscriber {
@@ -55,6 +56,7 @@ struct Subscriber {
   bool blocked_sent = false;        // [registry] that report went out
   uint32_t owed_suppressed = 0;     // [registry] `suppressed` to show in that report
   bool suppressed_this_episode = false;  // [registry] rate limit withheld the episode's report
+  uint32_t sink_id = 0;             // [registry] the reporter worker subscription that also gets its events
 
   // Rate limit: true (and the report time recorded) if one more report fits in the last minute.
   bool TakeReportBudget(uint64_t now_ns);
@@ -151,7 +153,8 @@ struct ThreadRecord : std::enable_shared_from_this<ThreadRecord> {
   uint64_t last_report_episode = 0;
 
   ~ThreadRecord();
-  uint32_t MinThresholdMs() const;  // [registry]
+  bool Monitored() const;           // [registry] has a subscriber that is not a sink
+  uint32_t MinThresholdMs() const;  // [registry] over monitoring subscribers
   int ProfileIntervalMs() const;    // [registry] smallest sampleIntervalMs asked for, 0 = none
   bool SampleNative() const;        // [registry]
   int TerminateAfterMs() const;     // [registry] smallest nonzero, 0 = none

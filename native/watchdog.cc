@@ -171,7 +171,7 @@ void CaptureAndHandOff(ThreadRecord& rec, uint64_t stalled_ns, int signo) {
 bool AssignOwed(ThreadRecord& rec, uint64_t stalled_ns, uint64_t now) {
   bool any = false;
   for (auto& sub : rec.subscribers) {
-    if (sub->owed_episode == rec.episode.id) continue;
+    if (sub->config.sink || sub->owed_episode == rec.episode.id) continue;
     if (stalled_ns < static_cast<uint64_t>(sub->config.threshold_ms) * kMsNs) continue;
     if (sub->TakeReportBudget(now)) {
       sub->owed_episode = rec.episode.id;
@@ -259,6 +259,8 @@ void TerminateWorker(ThreadRecord& rec, uint64_t stalled_ns) {
   std::shared_ptr<ThreadRecord> keep = rec.shared_from_this();
   lock.unlock();
   Reporter::WaitIdle(2000);
+  // A reporter worker ships the report itself (to a collector, say): give it time to finish.
+  Reporter::WaitForSinks(5000);
   lock.lock();
   LogAction(rec, wants, "abort", true, stalled_ns, "stalled: aborting the process (abortAfterMs)");
   lock.unlock();
@@ -341,7 +343,8 @@ void WatchdogMain() {
     const uint64_t now = platform::MonotonicNs();
     uint64_t next = now + 3600ull * 1000 * kMsNs;
     for (auto& rec : Registry::records()) {
-      if (!rec->alive || rec->subscribers.empty()) continue;
+      // A reporter worker's thread (sink subscriptions only) is never a blocking victim.
+      if (!rec->alive || !rec->Monitored()) continue;
       next = std::min(next, Evaluate(*rec, now, lock));
     }
     // Never spin: at least 1 ms between rounds.

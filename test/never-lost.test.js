@@ -128,3 +128,42 @@ test('SIGKILL right after detection: the JSON report is already on disk and vali
   assert.equal(report.state, 'atomics-wait');
   assert.ok(report.frames.some((f) => f.name === 'deadlocked'));
 });
+
+test('a deadlocked main thread: the reporter module ships the report while the thread stays stuck', async (t) => {
+  const dir = tmp();
+  const sink = path.join(dir, 'shipped.jsonl');
+  const delays = [];
+  for (let run = 0; run < 3; run++) {
+    fs.rmSync(sink, { force: true });
+    const result = await runFixture(fixture('reporter-deadlock'), {
+      args: ['./file-sink.js'],
+      env: { SINK_FILE: sink },
+      timeoutMs: 20000,
+      waitFor: () => fs.existsSync(sink) && fs.readFileSync(sink, 'utf8').includes('\n'),
+    });
+    assert.ok(result.matched && result.aliveAtMatch, `shipped while the main thread was still stuck: ${result.describe()}`);
+    const shipped = JSON.parse(fs.readFileSync(sink, 'utf8').trim().split('\n')[0]);
+    assert.equal(shipped.report.state, 'atomics-wait');
+    assert.equal(shipped.report.threadId, 0);
+    assert.ok(shipped.report.frames.some((f) => f.kind === 'js' && f.name === 'waitForNotify'));
+    const started = parseFixtureOutput(result.stdout).notes.find((n) => n.stallStartedAt)?.stallStartedAt;
+    if (started) delays.push(shipped.shippedAt - started);
+  }
+  delays.sort((a, b) => a - b);
+  t.diagnostic(`stall start to report shipped by the reporter (threshold 200 ms): ${delays.join(', ')} ms; median ${delays[1]} ms`);
+});
+
+test('a reporter module that fails still leaves the report on stderr, with the error', async () => {
+  const result = await runFixture(fixture('reporter-deadlock'), {
+    args: ['./throwing-sink.mjs'],
+    timeoutMs: 20000,
+    waitFor: (s) => /collector unreachable/.test(s.stderr) && /--> at waitForNotify/.test(s.stderr),
+  });
+  assert.ok(result.matched, result.describe());
+  assert.match(result.stderr, /the reporter module .*throwing-sink\.mjs failed on this report: Error: collector unreachable/);
+});
+
+test('an unresolvable reporter module is a RangeError naming the option', () => {
+  const { supervise } = require(ROOT);
+  assert.throws(() => supervise({ reporter: './no-such-module.js', log: false }), (e) => e instanceof RangeError && /option "reporter": cannot resolve module/.test(e.message));
+});
