@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "capture_stats.h"
+#include "dwarf_lines.h"
 #include "js_delivery.h"
 #include "log_writer.h"
 #include "native_unwind.h"
@@ -213,6 +214,8 @@ Napi::Value Subscribe(const Napi::CallbackInfo& info) {
 
   PinThisLibrary();
   NativeUnwinder::Initialize();
+  // Queued, not waited for: node's line tables load in the background before the first stall.
+  DwarfLines::Prefetch(DwarfLines::kExecutable);
   if (!SignalCapture::EnsureInstalled(sub_config.signo, &error)) {
     Napi::Error::New(env, "stallwatch: cannot install the capture signal handler: " + error)
         .ThrowAsJavaScriptException();

@@ -22,6 +22,8 @@ NativeEntry Classify(uintptr_t pc, bool innermost, const CodeMap& code_map, uint
   if (sym.in_module) {
     entry.frame.module = sym.module;
     entry.frame.name = sym.name;
+    entry.frame.file = sym.source_file;  // from DWARF, when the module has it
+    entry.frame.line = sym.source_line;
     if (StartsWith(sym.name, "Builtins_")) {
       entry.frame.kind = FrameKind::kV8;
       entry.role = sym.name.find("InterpreterEntryTrampoline") != std::string::npos ? NativeEntry::Role::kJsCode

@@ -245,6 +245,9 @@ void RunJob(Job& job, NativeSymbolizer& symbolizer) {
     const ThreadIdentity identity{rec.thread_id, NameOf(rec), rec.tid, rec.pid};
     int max_frames = 1;
     for (const Owed& o : job.owed) max_frames = std::max(max_frames, o.subscriber->config.max_frames);
+    // Native source lines get a bounded budget per report (profile samples get none: they use
+    // what is already loaded).
+    symbolizer.BeginReport();
     auto report = std::make_shared<Report>(BuildReport(job.sample, identity, *rec.code_map, symbolizer, job.blocked_ms,
                                                        job.captured_at_ms, job.partial, max_frames));
     std::vector<Frame> exact;

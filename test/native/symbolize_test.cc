@@ -1,4 +1,4 @@
-// sources: symbolize.cc elf_symbols.cc
+// sources: symbolize.cc elf_symbols.cc dwarf_lines.cc thread_util.cc
 // Resolves addresses of this test binary, libc and anonymous memory. The binary is built
 // with symbols and not exported dynamically, so its own functions are only in .symtab.
 #include <dlfcn.h>

@@ -1,0 +1,3 @@
+export * from './dist/lib/register.js';
+import * as register from './dist/lib/register.js';
+export default register;
