@@ -10,6 +10,16 @@ import { Supervisor, threadHandleCount } from './supervisor';
 
 export type { BlockReport, Frame, StallProfile, UnblockedEvent, VmState } from './report';
 export { toCpuProfile, toFolded, toPprof } from './export';
+export { createOtelReporter, emitToOpenTelemetry, otelListener, otelLogRecord } from './otel';
+export type {
+  OtelAttributes,
+  OtelAttributeValue,
+  OtelLogger,
+  OtelLoggerProvider,
+  OtelLogRecord,
+  OtelOptions,
+  OtelReporterOptions,
+} from './otel';
 export type { CpuProfile, CpuProfileCallFrame, CpuProfileNode, ProfileSource } from './export';
 export type { LogFormat, LogTarget, ResolvedOptions, SuperviseOptions } from './options';
 // A type only: handles come from supervise(); the constructor's binding parameter is internal.

@@ -48,16 +48,43 @@ function workerOptionsFrom(options: ResolvedOptions): Record<string, unknown> {
   };
 }
 
+// Flags of this process that Node refuses in a worker's execArgv (V8 and process-wide options
+// such as --max-old-space-size or --expose-gc). They apply to the whole process anyway, so a
+// covered worker's execArgv leaves them out. Learnt from Node's own error, once.
+const rejectedInWorkers = new Set<string>();
+
+function coveredExecArgv(): string[] {
+  return [...process.execArgv.filter((flag) => !rejectedInWorkers.has(flag)), '--require', WORKER_PRELOAD];
+}
+
+/** The flags an ERR_WORKER_INVALID_EXEC_ARGV error names ("...: --a, --b"), if any. */
+function rejectedFlags(error: unknown): string[] {
+  if ((error as { code?: string })?.code !== 'ERR_WORKER_INVALID_EXEC_ARGV') return [];
+  const message = String((error as Error).message);
+  const at = message.lastIndexOf(': ');
+  return at < 0 ? [] : message.slice(at + 2).split(', ').map((f) => f.trim()).filter(Boolean);
+}
+
 function patchWorker(binding: NativeBinding): void {
   class SupervisedWorker extends OriginalWorker {
     constructor(filename: string | URL, options?: workerThreads.WorkerOptions) {
       const covered = options?.execArgv === undefined;
-      super(
-        filename,
-        covered ? { ...options, execArgv: [...process.execArgv, '--require', WORKER_PRELOAD] } : options,
-      );
-      if (covered && typeof options?.name === 'string' && options.name !== '') {
-        binding.nameThread(this.threadId, options.name);
+      if (!covered) {
+        super(filename, options);
+      } else {
+        try {
+          super(filename, { ...options, execArgv: coveredExecArgv() });
+        } catch (error) {
+          const flags = rejectedFlags(error);
+          if (flags.length === 0 || !flags.every((f) => process.execArgv.includes(f))) throw error;
+          for (const flag of flags) rejectedInWorkers.add(flag);
+          super(filename, { ...options, execArgv: coveredExecArgv() });
+        }
+        if (typeof options?.name === 'string' && options.name !== '') {
+          const threadId = this.threadId;
+          binding.nameThread(threadId, options.name);
+          this.once('exit', () => binding.nameThread(threadId, ''));
+        }
       }
     }
   }

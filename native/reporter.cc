@@ -177,8 +177,12 @@ void ForwardToSinks(const std::vector<uint32_t>& sink_ids, Delivery::Kind kind,
   }
 }
 
-std::string NameOf(const ThreadRecord& rec) {
-  return rec.thread_name.empty() ? WorkerCoverage::ThreadName(rec.thread_id) : rec.thread_name;
+// A covered worker's name is recorded by its parent and forgotten when the worker exits; the
+// first lookup keeps it with the record, so a report built after the exit still has it.
+std::string NameOf(ThreadRecord& rec) {
+  if (!rec.thread_name.empty()) return rec.thread_name;
+  if (rec.coverage_name.empty()) rec.coverage_name = WorkerCoverage::ThreadName(rec.thread_id);
+  return rec.coverage_name;
 }
 
 // The identity of a frame in a profile: what it is, not where exactly (addresses and lines
@@ -280,7 +284,9 @@ void RunJob(Job& job, NativeSymbolizer& symbolizer) {
     for (const Owed& o : job.owed) delivery->targets.emplace_back(o.subscriber->id, o.suppressed);
     std::lock_guard<std::mutex> lock(Registry::mutex());
     PostDelivery(rec, std::move(delivery));
-    ForwardToWatchers(rec, Delivery::Kind::kBlocked, rec.last_report, UnblockedEvent{});
+    // Watchers get each episode's report once, when it is first built (later deliveries to
+    // subscribers with longer thresholds would otherwise repeat it).
+    if (job.new_capture) ForwardToWatchers(rec, Delivery::Kind::kBlocked, rec.last_report, UnblockedEvent{});
     std::vector<uint32_t> sinks;
     for (const Owed& o : job.owed) {
       if (o.subscriber->sink_id != 0) sinks.push_back(o.subscriber->sink_id);

@@ -148,6 +148,9 @@ struct ThreadRecord : std::enable_shared_from_this<ThreadRecord> {
   // The exact JS stack requested from the thread itself (its own lock contract inside).
   ExactStackChannel exact;
 
+  // [reporter] the name its parent gave this worker (supervise({ workers: true })).
+  std::string coverage_name;
+
   // [reporter] the last report built, for subscribers whose threshold is crossed later.
   std::shared_ptr<const Report> last_report;
   uint64_t last_report_episode = 0;
