@@ -35,6 +35,11 @@ describe('defaults', () => {
     maxFrames: 128,
     maxReportsPerMinute: 10,
     workers: false,
+    sampleIntervalMs: 0,
+    sampleNative: false,
+    terminateWorkerAfterMs: 0,
+    abortAfterMs: 0,
+    reporter: undefined,
   };
 
   it('fills every option for undefined, {} and explicit undefined values', () => {
@@ -230,18 +235,18 @@ describe('log', () => {
   });
 
   it('keeps an absolute path, normalized', () => {
-    assert.deepEqual(resolveOptions({ log: { path: '/var/log/../log/stall.log' } }, LINUX).log, { path: '/var/log/stall.log' });
+    assert.deepEqual(resolveOptions({ log: { path: '/var/log/../log/stall.log' } }, LINUX).log, { path: '/var/log/stall.log', maxBytes: 0, keep: 5 });
   });
 
   it('resolves a relative path against process.cwd()', () => {
     const resolved = resolveOptions({ log: { path: 'logs/stall.log' } }, LINUX);
-    assert.deepEqual(resolved.log, { path: path.join(process.cwd(), 'logs', 'stall.log') });
+    assert.deepEqual(resolved.log, { path: path.join(process.cwd(), 'logs', 'stall.log'), maxBytes: 0, keep: 5 });
     assert.ok(path.isAbsolute(resolved.log.path));
   });
 
   it('resolves a relative path against the given cwd', () => {
-    assert.deepEqual(resolveOptions({ log: { path: '../stall.log' } }, LINUX, '/srv/app').log, { path: '/srv/stall.log' });
-    assert.deepEqual(resolveOptions({ log: { path: 'stall.log' } }, LINUX, '/srv/app').log, { path: '/srv/app/stall.log' });
+    assert.deepEqual(resolveOptions({ log: { path: '../stall.log' } }, LINUX, '/srv/app').log, { path: '/srv/stall.log', maxBytes: 0, keep: 5 });
+    assert.deepEqual(resolveOptions({ log: { path: 'stall.log' } }, LINUX, '/srv/app').log, { path: '/srv/app/stall.log', maxBytes: 0, keep: 5 });
   });
 
   for (const [value, shown] of [['stdout', '"stdout"'], ['', '""'], [true, 'true']]) {
@@ -303,13 +308,17 @@ describe('toNativeConfig', () => {
     assert.deepEqual(toNativeConfig(options, thread), {
       thresholdMs: 250,
       signal: 36,
-      log: { path: '/tmp/s.log' },
+      log: { path: '/tmp/s.log', maxBytes: 0, keep: 5 },
       logFormat: 'json',
       maxFrames: 64,
       maxReportsPerMinute: 3,
       threadId: 7,
       threadName: 'pool-3',
       watchWorkers: true,
+      sampleIntervalMs: 0,
+      sampleNative: false,
+      terminateWorkerAfterMs: 0,
+      abortAfterMs: 0,
     });
   });
 
@@ -336,4 +345,30 @@ describe('workers', () => {
       assert.throws(() => resolveOptions({ workers: bad }, LINUX), (e) => e instanceof TypeError && /"workers" must be true or false/.test(e.message));
     });
   }
+});
+
+describe('never-lost options', () => {
+  it('accepts sampling, recovery and reporter options', () => {
+    const o = resolveOptions({ sampleIntervalMs: 10, sampleNative: true, terminateWorkerAfterMs: 2000, abortAfterMs: 60000, reporter: './sink.js' }, LINUX);
+    assert.equal(o.sampleIntervalMs, 10);
+    assert.equal(o.sampleNative, true);
+    assert.equal(o.terminateWorkerAfterMs, 2000);
+    assert.equal(o.abortAfterMs, 60000);
+    assert.equal(o.reporter, './sink.js');
+  });
+  for (const [name, bad, type] of [
+    ['sampleIntervalMs', -1, RangeError], ['sampleIntervalMs', 1.5, RangeError], ['sampleIntervalMs', '10', TypeError],
+    ['terminateWorkerAfterMs', -5, RangeError], ['abortAfterMs', 'soon', TypeError], ['sampleNative', 1, TypeError],
+    ['reporter', 42, TypeError], ['reporter', '', RangeError],
+  ]) {
+    it(`rejects ${name}: ${JSON.stringify(bad)} with a ${type.name} naming the option`, () => {
+      assert.throws(() => resolveOptions({ [name]: bad }, LINUX), (e) => e instanceof type && e.message.includes(`"${name}"`));
+    });
+  }
+  it('validates log.maxBytes and log.keep', () => {
+    assert.deepEqual(resolveOptions({ log: { path: '/tmp/x', maxBytes: 1000, keep: 2 } }, LINUX).log, { path: '/tmp/x', maxBytes: 1000, keep: 2 });
+    assert.throws(() => resolveOptions({ log: { path: '/tmp/x', maxBytes: -1 } }, LINUX), (e) => e instanceof RangeError && /"log.maxBytes"/.test(e.message));
+    assert.throws(() => resolveOptions({ log: { path: '/tmp/x', keep: 0 } }, LINUX), (e) => e instanceof RangeError && /"log.keep"/.test(e.message));
+    assert.throws(() => resolveOptions({ log: { path: '/tmp/x', rotate: true } }, LINUX), (e) => e instanceof TypeError && /unknown key "rotate"/.test(e.message));
+  });
 });

@@ -82,6 +82,10 @@ describe('subscription', () => {
       threadId: 4,
       threadName: 'pool',
       watchWorkers: false,
+      sampleIntervalMs: 0,
+      sampleNative: false,
+      terminateWorkerAfterMs: 0,
+      abortAfterMs: 0,
     });
     assert.equal(sv.closed, false);
     assert.equal(sv.options.thresholdMs, 100);
