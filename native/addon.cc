@@ -73,6 +73,7 @@ std::shared_ptr<ThreadRecord> CreateRecord(napi_env env, int thread_id, const st
   record->code_map = std::make_shared<CodeMap>();
   record->spare_sample.store(new RawSample());
 
+  NativeUnwinder::WarmUpThisThread();
   uintptr_t stack_low = 0, stack_high = 0;
   platform::CurrentThreadStack(&stack_low, &stack_high);
   {

@@ -23,6 +23,8 @@ struct Libunwind {
   int (*step)(unw_cursor_t*) = nullptr;
   int (*get_reg)(unw_cursor_t*, unw_regnum_t, unw_word_t*) = nullptr;
   int (*getcontext)(unw_context_t*) = nullptr;
+  int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t) = nullptr;
+  unw_addr_space_t* local_addr_space = nullptr;
 };
 Libunwind g_unw;
 static_assert(sizeof(unw_cursor_t) <= 4096, "unwind scratch too small");
@@ -33,6 +35,17 @@ const char* g_reason = "libunwind not initialized";
 std::once_flag g_once;
 
 #if defined(STALLWATCH_HAVE_LIBUNWIND)
+// A walk from here: fills libunwind's caches, allocates its per-thread state and takes the
+// loader locks now, on a JS thread, instead of inside a signal handler.
+void WarmUpWalk() {
+  unw_context_t context;
+  unw_cursor_t cursor;
+  if (g_unw.getcontext(&context) == 0 && g_unw.init_local2(&cursor, &context, 0) == 0) {
+    for (int i = 0; i < 256 && g_unw.step(&cursor) > 0; ++i) {
+    }
+  }
+}
+
 void LoadLibunwind() {
 #if defined(__APPLE__)
   // On macOS the system unwinder is not libunwind's API; frame pointers are guaranteed by
@@ -49,19 +62,22 @@ void LoadLibunwind() {
   g_unw.step = reinterpret_cast<decltype(g_unw.step)>(dlsym(lib, SW_STRINGIFY(unw_step)));
   g_unw.get_reg = reinterpret_cast<decltype(g_unw.get_reg)>(dlsym(lib, SW_STRINGIFY(unw_get_reg)));
   g_unw.getcontext = reinterpret_cast<decltype(g_unw.getcontext)>(dlsym(lib, SW_STRINGIFY(unw_tdep_getcontext)));
+  g_unw.set_caching_policy =
+      reinterpret_cast<decltype(g_unw.set_caching_policy)>(dlsym(lib, SW_STRINGIFY(unw_set_caching_policy)));
+  g_unw.local_addr_space = reinterpret_cast<unw_addr_space_t*>(dlsym(lib, SW_STRINGIFY(unw_local_addr_space)));
   if (!g_unw.init_local2 || !g_unw.step || !g_unw.get_reg || !g_unw.getcontext) {
     g_reason = "libunwind.so.8 lacks unw_init_local2 (needs libunwind >= 1.3); native frames come from a frame-pointer walk";
     return;
   }
-  // Warm-up walk from here: fills libunwind's caches and takes the loader locks now, on a
-  // JS thread, instead of inside the first signal handler.
-  unw_context_t context;
-  unw_cursor_t cursor;
-  if (g_unw.getcontext(&context) == 0 && g_unw.init_local2(&cursor, &context, 0) == 0) {
-    for (int i = 0; i < 256 && g_unw.step(&cursor) > 0; ++i) {
-    }
+  // The global cache takes a lock around every lookup, and blocks all signals with
+  // sigprocmask each time (about a hundred system calls per capture, measured). The per-thread
+  // cache needs no lock; its thread-local storage is allocated by each monitored thread's
+  // warm-up walk (WarmUpThisThread), never for the first time inside the handler.
+  if (g_unw.set_caching_policy != nullptr && g_unw.local_addr_space != nullptr) {
+    g_unw.set_caching_policy(*g_unw.local_addr_space, UNW_CACHE_PER_THREAD);
   }
   g_have_libunwind = true;
+  WarmUpWalk();
   g_reason = nullptr;
 #endif
 }
@@ -77,6 +93,12 @@ void NativeUnwinder::Initialize() {
     g_reason = "stallwatch was built without libunwind headers (install libunwind-dev and rebuild); native frames come from a frame-pointer walk";
 #endif
   });
+}
+
+void NativeUnwinder::WarmUpThisThread() {
+#if defined(STALLWATCH_HAVE_LIBUNWIND)
+  if (g_have_libunwind) WarmUpWalk();
+#endif
 }
 
 bool NativeUnwinder::HasLibunwind() { return g_have_libunwind; }

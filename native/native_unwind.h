@@ -26,6 +26,9 @@ class NativeUnwinder {
   // Once per process, on a JS thread, before any capture: loads libunwind and warms it up
   // (its first walk takes loader locks and fills caches: never do that in the handler).
   static void Initialize();
+  // On each thread that may be sampled, before it can be: allocates libunwind's per-thread
+  // cache (thread-local storage must never be first touched inside a signal handler).
+  static void WarmUpThisThread();
   static bool HasLibunwind();
   static const char* UnavailableReason();  // nullptr when libunwind is in use
 
