@@ -120,7 +120,10 @@ void CaptureAndHandOff(ThreadRecord& rec, uint64_t stalled_ns, int signo) {
         if (best->seq == 0) partial = "no stack: " + why;
         break;
       }
-      if (IsBetter(rec.slot->sample, *best)) std::memcpy(best, &rec.slot->sample, sizeof(RawSample));
+      if (IsBetter(rec.slot->sample, *best)) {
+        std::memcpy(best, &rec.slot->sample, sizeof(RawSample));
+        best->captured_at_ms = platform::EpochMs();  // when the kept sample was taken
+      }
       // A thread in native code is sampled once: each signal cuts a non-restartable
       // syscall short with EINTR.
       if (SampleLooksComplete(*best) || i + 1 == kMaxSamplesPerStall) break;
@@ -152,15 +155,12 @@ void CaptureAndHandOff(ThreadRecord& rec, uint64_t stalled_ns, int signo) {
                           (StateIsWorthResampling(best->vm_state) || rec.SampleNative());
   rec.episode.next_profile_ns = platform::MonotonicNs() + static_cast<uint64_t>(interval_ms) * kMsNs;
   rec.episode.profile_samples = rec.episode.profiling ? 1 : 0;
-  if (best != nullptr) {
-    best->episode = rec.episode.id;
-    best->captured_at_ms = platform::EpochMs();
-  }
+  if (best != nullptr) best->episode = rec.episode.id;
   rec.handoff_profiled = rec.episode.profiling;
   rec.handoff_sample = best;
   rec.handoff_episode = rec.episode.id;
   rec.handoff_blocked_ms = static_cast<double>(stalled_ns) / 1e6;
-  rec.handoff_captured_at_ms = platform::EpochMs();
+  rec.handoff_captured_at_ms = best != nullptr ? best->captured_at_ms : platform::EpochMs();
   rec.handoff_partial = partial;
   rec.handoff_owed = true;
   Registry::WakeReporter();
