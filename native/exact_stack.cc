@@ -62,6 +62,7 @@ bool StateRunsInterruptsSoon(int tag) {
     case v8::PARSER:
     case v8::BYTECODE_COMPILER:
     case v8::COMPILER:
+    case v8::OTHER:
     case v8::ATOMICS_WAIT: return true;
     default: return false;
   }

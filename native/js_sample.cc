@@ -44,7 +44,8 @@ bool StateIsWorthResampling(int state_tag) {
     case v8::GC:
     case v8::PARSER:
     case v8::BYTECODE_COMPILER:
-    case v8::COMPILER: return true;
+    case v8::COMPILER:
+    case v8::OTHER: return true;  // V8's own work (fast API calls, runtime): not a syscall
     default: return false;
   }
 }

@@ -63,12 +63,14 @@ Frame JsFrame(uintptr_t address, const CodeMap::Lookup& code) {
 }  // namespace
 
 const char* const kGcOnlyNote = "Every sample landed in garbage collection, which shows no JS frames.";
+const char* const kNoJsNote = "Every sample landed in V8's own work (state other), which shows no JS frames.";
 
 void DropGcOnlyNote(Report& report) {
-  const std::string note = kGcOnlyNote;
-  const size_t at = report.partial.find(note);
-  if (at == std::string::npos) return;
-  report.partial.erase(at, note.size());
+  for (const std::string note : {kGcOnlyNote, kNoJsNote}) {
+    const size_t at = report.partial.find(note);
+    if (at == std::string::npos) continue;
+    report.partial.erase(at, note.size());
+  }
   while (!report.partial.empty() && report.partial.front() == ' ') report.partial.erase(0, 1);
   while (!report.partial.empty() && report.partial.back() == ' ') report.partial.pop_back();
 }
@@ -164,6 +166,7 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
     AddPartial(report, "The stack is deeper than maxFrames (" + std::to_string(max_frames) + ") and was cut.");
   }
   if (sample->js_count == 0 && report.state == VmState::kGc) AddPartial(report, kGcOnlyNote);
+  if (sample->js_count == 0 && report.state == VmState::kOther) AddPartial(report, kNoJsNote);
   if (static_cast<int>(report.frames.size()) > max_frames) report.frames.resize(static_cast<size_t>(max_frames));
   return report;
 }

@@ -24,7 +24,7 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
                    NativeSymbolizer& symbolizer, double blocked_ms, double captured_at_ms,
                    const std::string& watchdog_partial, int max_frames);
 
-// The JS frames missing from a GC-only sample were recovered: remove that note.
+// The JS frames missing from a GC-only (or state-other) sample were recovered: remove that note.
 void DropGcOnlyNote(Report& report);
 
 // Appends a sentence to a report's `partial`.
