@@ -35,6 +35,7 @@ struct RawSample {
   bool native_truncated = false;
   bool native_from_frame_pointers = false;  // libunwind unavailable or failed
   int unwind_error = 0;              // libunwind's error code when it stopped early
+  int signal_frame = -1;             // index in native[] of a signal trampoline: another handler was interrupted
   uint64_t code_events_stamp = 0;    // code map event counter at capture time
   uint64_t handler_ns = 0;           // time spent inside the handler
   // Set by the watchdog when it keeps a copy: which stall episode, and when (epoch ms).
@@ -47,7 +48,7 @@ struct RawSample {
 
 struct CaptureSlot {
   // Identity, immutable while the slot is published.
-  int64_t tid = 0;
+  std::atomic<int64_t> tid{0};  // read by late handlers on other threads while a JS thread reuses the slot
   v8::Isolate* isolate = nullptr;
   uintptr_t stack_low = 0;
   uintptr_t stack_high = 0;

@@ -23,6 +23,7 @@ struct Libunwind {
   int (*step)(unw_cursor_t*) = nullptr;
   int (*get_reg)(unw_cursor_t*, unw_regnum_t, unw_word_t*) = nullptr;
   int (*getcontext)(unw_context_t*) = nullptr;
+  int (*is_signal_frame)(unw_cursor_t*) = nullptr;
   int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t) = nullptr;
   unw_addr_space_t* local_addr_space = nullptr;
 };
@@ -62,6 +63,7 @@ void LoadLibunwind() {
   g_unw.step = reinterpret_cast<decltype(g_unw.step)>(dlsym(lib, SW_STRINGIFY(unw_step)));
   g_unw.get_reg = reinterpret_cast<decltype(g_unw.get_reg)>(dlsym(lib, SW_STRINGIFY(unw_get_reg)));
   g_unw.getcontext = reinterpret_cast<decltype(g_unw.getcontext)>(dlsym(lib, SW_STRINGIFY(unw_tdep_getcontext)));
+  g_unw.is_signal_frame = reinterpret_cast<decltype(g_unw.is_signal_frame)>(dlsym(lib, SW_STRINGIFY(unw_is_signal_frame)));
   g_unw.set_caching_policy =
       reinterpret_cast<decltype(g_unw.set_caching_policy)>(dlsym(lib, SW_STRINGIFY(unw_set_caching_policy)));
   g_unw.local_addr_space = reinterpret_cast<unw_addr_space_t*>(dlsym(lib, SW_STRINGIFY(unw_local_addr_space)));
@@ -123,6 +125,9 @@ UnwindResult NativeUnwinder::Walk(void* ucontext, const platform::MachineRegiste
         unw_word_t ip = 0;
         if (g_unw.get_reg(cursor, UNW_REG_IP, &ip) != 0 || ip == 0) break;
         out[result.count++] = static_cast<uintptr_t>(ip);
+        if (result.signal_frame < 0 && g_unw.is_signal_frame != nullptr && g_unw.is_signal_frame(cursor) > 0) {
+          result.signal_frame = static_cast<int>(result.count - 1);
+        }
         rc = g_unw.step(cursor);
         if (rc <= 0) {
           result.error = rc;

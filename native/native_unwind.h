@@ -19,6 +19,7 @@ struct UnwindResult {
   bool truncated = false;
   bool used_frame_pointers = false;
   int error = 0;  // libunwind's (negative) error code if it stopped early
+  int signal_frame = -1;  // index of the first signal trampoline frame: we interrupted another handler
 };
 
 class NativeUnwinder {

@@ -41,6 +41,10 @@ NativeEntry Classify(uintptr_t pc, bool innermost, const CodeMap& code_map, uint
     entry.role = NativeEntry::Role::kJsCode;
     entry.code_start = code.found && code.provable ? code.start : 0;
     entry.unknown_code = !code.found;
+  } else if (code.kind == CodeKind::kBuiltin && code.name.find("InterpreterEntryTrampoline") != std::string::npos) {
+    // Node 22+ runs builtins from V8's remapped code range, where the code map (not the binary)
+    // names them: an interpreter entry still stands for one JS frame.
+    entry.role = NativeEntry::Role::kJsCode;
   } else {
     entry.role = NativeEntry::Role::kV8;
     if (code.provable) entry.frame.name = code.name;
@@ -143,8 +147,14 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
 
   std::vector<NativeEntry> native;
   native.reserve(sample->native_count);
-  for (uint32_t i = 0; i < sample->native_count; ++i) {
-    native.push_back(Classify(sample->native[i], i == 0, code_map, sample->code_events_stamp, symbolizer));
+  // Captured inside another signal handler (after every re-sample too): show what it interrupted.
+  const uint32_t first = sample->signal_frame >= 0 ? static_cast<uint32_t>(sample->signal_frame) + 1 : 0;
+  if (first > 0) {
+    AddPartial(report, "The thread was running another signal handler (a profiler's?) when sampled; its frames are "
+                       "left out.");
+  }
+  for (uint32_t i = first; i < sample->native_count; ++i) {
+    native.push_back(Classify(sample->native[i], i == first, code_map, sample->code_events_stamp, symbolizer));
   }
   bool interleaved = false;
   report.frames = MergeStacks(native, js, &interleaved);

@@ -89,6 +89,7 @@ void Capture(CaptureSlot* slot, void* ucontext) {
   sample.native_truncated = native.truncated;
   sample.native_from_frame_pointers = native.used_frame_pointers;
   sample.unwind_error = native.error;
+  sample.signal_frame = native.signal_frame;
   sample.handler_ns = platform::MonotonicNs() - start;
 }
 
@@ -160,7 +161,9 @@ bool SignalCapture::EnsureInstalled(int signo, std::string* error) {
   // SA_ONSTACK: use the thread's alternate stack if it has one (the handler keeps its large
   // buffers in the slot, not on the stack).
   ours.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-  sigemptyset(&ours.sa_mask);
+  // Nothing may interrupt a capture: another sampler's handler would run inside ours and show
+  // up in (and confuse) the walk.
+  sigfillset(&ours.sa_mask);
   if (sigaction(signo, &ours, nullptr) != 0) {
     *error = std::string("sigaction failed: ") + strerror(errno);
     return false;

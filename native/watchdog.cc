@@ -49,11 +49,13 @@ void SleepNs(uint64_t ns) {
 // A sample is better if it has more JS frames; a sample outside GC beats one inside it.
 bool IsBetter(const RawSample& candidate, const RawSample& best) {
   if (best.seq == 0) return true;
+  if ((candidate.signal_frame < 0) != (best.signal_frame < 0)) return candidate.signal_frame < 0;
   if (candidate.js_count != best.js_count) return candidate.js_count > best.js_count;
   return best.vm_state == 1 /* v8::GC */ && candidate.vm_state != 1;
 }
 
 bool SampleLooksComplete(const RawSample& s) {
+  if (s.signal_frame >= 0) return false;  // inside another handler: it returns within microseconds
   return !StateIsWorthResampling(s.vm_state) || (s.js_count > 0 && s.vm_state != 1 /* v8::GC */);
 }
 
@@ -79,9 +81,21 @@ bool TakeOneSample(ThreadRecord& rec, int signo, int max_frames, std::string* wh
     *why = std::string("the capture signal could not be sent (") + strerror(rc) + ")";
     return false;
   }
-  if (slot->done.WaitFor(kSignalDeliveryTimeoutNs)) {
-    TheCaptureStats().Record(slot->sample.handler_ns, platform::MonotonicNs() - sent_ns);
-    return true;
+  // Standard signals do not queue: an instance of `signo` from another sender (a Go runtime's
+  // preemption, V8's profiler, a second stallwatch, kill(1)) already pending on the thread
+  // absorbs ours, and the handler only sees that sender's siginfo. Resend while the slot stays
+  // armed. Real-time signals queue, and a duplicate would cost a second EINTR: never resent.
+  int rtmin = 0, rtmax = 0;
+  const bool queued = platform::RealtimeSignalRange(&rtmin, &rtmax) && signo >= rtmin && signo <= rtmax;
+  const uint64_t step = queued ? kSignalDeliveryTimeoutNs : 10 * kMsNs;
+  for (uint64_t waited = 0; waited < kSignalDeliveryTimeoutNs; waited += step) {
+    if (slot->done.WaitFor(std::min(step, kSignalDeliveryTimeoutNs - waited))) {
+      TheCaptureStats().Record(slot->sample.handler_ns, platform::MonotonicNs() - sent_ns);
+      return true;
+    }
+    if (!queued && slot->armed_seq.load(std::memory_order_acquire) == seq) {
+      platform::SendSignal(rec.pthread, signo, SlotTable::CookieFor(rec.slot_index));
+    }
   }
   ++TheCaptureStats().failures;
   if (slot->armed_seq.exchange(0, std::memory_order_acq_rel) == seq) {

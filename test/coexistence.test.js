@@ -1,0 +1,208 @@
+'use strict';
+// stallwatch next to other users of signals, for each supported signal and both installation orders:
+// a Go-like runtime that uses SIGURG itself, node's diagnostic report on SIGUSR2, V8's CPU profiler
+// (--cpu-prof, and the inspector's Profiler.start at run time, which installs V8's SIGPROF handler
+// over ours), and a second copy of the addon loaded from another directory. stallwatch must keep
+// capturing every stall (complete reports, no frames of anyone's capture machinery), the other user
+// must keep working, and nothing may crash. Scenarios: test/hardening/coexist.js.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { describe, test, before, after } = require('node:test');
+const { runFixture } = require('./helpers/run-fixture');
+const { preflight, explain, assertCleanExit, assertReportShape, assertChain, assertNoCaptureMachinery, js } = require('./helpers/checks');
+
+const COEXIST = path.join(__dirname, 'hardening', 'coexist.js');
+const SIGNALS = ['SIGURG', 'SIGUSR2', 'SIGPROF', 'SIGRTMIN+4'];
+const TIMEOUT = { timeout: 90000 };
+const PARALLEL = { concurrency: 2 };
+
+let tmp;
+before(() => {
+  preflight();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stallwatch-coexist-'));
+});
+after(() => {
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const run = (args, options = {}) => runFixture(COEXIST, { args, timeoutMs: 60000, ...options });
+const notes = (r, step) => r.out.notes.filter((n) => n.step === step);
+const reportsTagged = (r, tag) => (r.out.tagged[tag] ? r.out.tagged[tag].reports : []);
+
+/**
+ * A capture of the fixture's stall: the stalled functions in order, none of anyone's capture machinery
+ * (another handler's frames), and no sign of a lost or garbled capture in `partial` (an informational
+ * note, e.g. that another handler's frames were left out, is fine).
+ */
+function assertCaptured(report, r, label = 'report') {
+  assert.doesNotMatch(report.partial || '', /no stack|did not take|could not be matched/, `${label}: ${report.partial}`);
+  assertReportShape(report, r);
+  assertChain(report, [js('spinFor'), js('stallInCoexistence')]);
+  assertNoCaptureMachinery(report);
+}
+
+describe('a Go-like runtime that uses SIGURG itself', () => {
+  describe('preempting its own threads (every 5 ms)', PARALLEL, () => {
+    for (const sig of SIGNALS) {
+      for (const order of ['go-first', 'stallwatch-first']) {
+        test(`stallwatch on ${sig}, ${order}: both keep working`, TIMEOUT, async () => {
+          const r = await run(['go', sig, order, 'self', 2]);
+          explain(r, () => {
+            assertCleanExit(r);
+            assert.equal(r.out.reports.length, 2, 'both stalls captured');
+            for (const report of r.out.reports) assertCaptured(report, r);
+            const [before, between, afterStalls] = notes(r, 'go');
+            assert.ok(before.self > 0, 'the runtime was running before the stalls');
+            assert.ok(between.self > before.self && afterStalls.self > between.self,
+              `its own signal count keeps growing: ${before.self} -> ${between.self} -> ${afterStalls.self}`);
+            assert.equal(afterStalls.caller, 0, 'it signalled only its own thread');
+          });
+        });
+      }
+    }
+  });
+
+  describe('also preempting the main thread (every 1 ms, as for Go code called through cgo)', PARALLEL, () => {
+    for (const sig of SIGNALS) {
+      test(`stallwatch on ${sig}: the runtime's counts keep growing; stalls are captured`, TIMEOUT, async (t) => {
+        const r = await run(['go', sig, 'go-first', 'caller', 4, 1]);
+        explain(r, () => {
+          assertCleanExit(r);
+          const go = notes(r, 'go');
+          for (let i = 1; i < go.length; i++) {
+            assert.ok(go[i].caller > go[i - 1].caller, `the main thread keeps receiving the runtime's SIGURG: ${JSON.stringify(go)}`);
+          }
+          assert.equal(r.out.reports.length, 4, 'one report per stall');
+          const lost = r.out.reports.filter((x) => x.partial !== undefined);
+          t.diagnostic(`${lost.length} of 4 captures lost to a pending SIGURG of the runtime`);
+          // Deterministic version of the loss: 'a capture signal merged into a pending one' below.
+          for (const report of r.out.reports) {
+            if (report.partial !== undefined) assert.match(report.partial, /did not take the capture signal/);
+            else assertCaptured(report, r);
+          }
+          if (sig.startsWith('SIGRT')) assert.equal(lost.length, 0, 'real-time signals queue: never lost');
+        });
+      });
+    }
+  });
+
+  describe('a capture signal merged into a pending one of another sender', PARALLEL, () => {
+    // Standard signals do not queue: when another sender's instance of the signal is pending on the
+    // thread (here: left there while the thread had the signal blocked for 300 ms, well within the
+    // watchdog's delivery window), stallwatch's pthread_sigqueue is merged into it, and the handler
+    // only ever sees the other sender's siginfo. The watchdog must not give up on a capture that a
+    // resend would get.
+    for (const sig of SIGNALS) {
+      test(`${sig}: the stall is captured although another sender's ${sig} was pending`, TIMEOUT, async () => {
+        const [control, r] = await Promise.all([
+          run(['go-pending', sig, 'none']),
+          run(['go-pending', sig, 'foreign']),
+        ]);
+        explain(control, () => {
+          assertCleanExit(control);
+          assert.equal(control.out.reports.length, 1);
+          assert.equal(control.out.reports[0].partial, undefined, 'without another sender, the signal is taken at the unblock');
+        });
+        explain(r, () => {
+          assertCleanExit(r);
+          assert.equal(notes(r, 'go')[0].caller, 1, "the other sender's signal was delivered (to its own handler)");
+          assert.equal(r.out.reports.length, 1);
+          const [report] = r.out.reports;
+          assert.equal(report.partial, undefined, `lost capture: ${report.partial}`);
+          assert.ok(report.frames.length > 0);
+        });
+      });
+    }
+  });
+});
+
+describe("node's diagnostic report on SIGUSR2 (--report-on-signal)", PARALLEL, () => {
+  for (const sig of ['SIGUSR2', 'SIGURG']) {
+    for (const order of ['node-first', 'stallwatch-first']) {
+      test(`stallwatch on ${sig}, ${order === 'node-first' ? 'report enabled at startup' : 'report enabled after supervise()'}: ` +
+        'captures write no report file; one external SIGUSR2 writes exactly one', TIMEOUT, async () => {
+        const dir = fs.mkdtempSync(path.join(tmp, 'report-'));
+        const nodeArgs = [`--report-directory=${dir}`];
+        if (order === 'node-first') nodeArgs.push('--report-on-signal', '--report-signal=SIGUSR2');
+        const r = await run(['report', sig, order], { nodeArgs });
+        explain(r, () => {
+          assertCleanExit(r);
+          assert.equal(r.out.ready.reportOnSignal, true);
+          assert.equal(r.out.reports.length, 2);
+          for (const report of r.out.reports) assertCaptured(report, r);
+          const [afterStalls, afterKill] = notes(r, 'report-files');
+          assert.equal(afterStalls.files, 0, "stallwatch's signals never reached node's report handler");
+          assert.equal(afterKill.files, 1, 'the external SIGUSR2 wrote one report, and the process lived on');
+          const [file] = fs.readdirSync(dir);
+          const diag = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+          assert.equal(diag.header.trigger, 'Signal');
+        });
+      });
+    }
+  }
+});
+
+describe("V8's CPU profiler", () => {
+  describe('--cpu-prof (sampling with SIGPROF from startup)', PARALLEL, () => {
+    for (const sig of SIGNALS) {
+      test(`stallwatch on ${sig}: stalls captured, the profile written and complete`, TIMEOUT, async () => {
+        const dir = fs.mkdtempSync(path.join(tmp, 'cpuprof-'));
+        const r = await run(['cpu-prof', sig], { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=200'] });
+        explain(r, () => {
+          assertCleanExit(r);
+          assert.equal(r.out.reports.length, 2);
+          for (const report of r.out.reports) assertCaptured(report, r);
+          const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+          assert.equal(files.length, 1, 'the profile was written at exit');
+          const profile = JSON.parse(fs.readFileSync(path.join(dir, files[0]), 'utf8'));
+          assert.ok(profile.samples.length > 1000, `the profiler kept sampling: ${profile.samples.length} samples`);
+          assert.ok(profile.nodes.some((n) => n.callFrame.functionName === 'spinFor'), 'it sampled the stalls too');
+        });
+      });
+    }
+  });
+
+  describe("inspector Profiler.start at run time (V8 installs its SIGPROF handler then)", PARALLEL, () => {
+    for (const sig of SIGNALS) {
+      for (const order of ['profiler-first', 'stallwatch-first']) {
+        test(`stallwatch on ${sig}, ${order}: captures before, during and after profiling; the profile is sound`, TIMEOUT, async () => {
+          const r = await run(['inspector', sig, order]);
+          explain(r, () => {
+            assertCleanExit(r);
+            assert.equal(r.out.reports.length, 3, 'two stalls while profiling, one after Profiler.stop');
+            for (const report of r.out.reports) {
+              // SIGPROF is V8's own: a capture may not survive the profiler, but must say why.
+              if (sig === 'SIGPROF' && report.partial !== undefined) assert.match(report.partial, /capture signal/);
+              else assertCaptured(report, r);
+            }
+            const [profile] = notes(r, 'profile');
+            assert.ok(profile.samples > 100, `profile samples: ${profile.samples}`);
+            assert.equal(profile.sawStall, true, 'the profile shows the stalled functions');
+          });
+        });
+      }
+    }
+  });
+});
+
+describe('a second copy of stallwatch loaded from another directory', PARALLEL, () => {
+  const pairs = [...SIGNALS.map((s) => [s, s]), ['SIGURG', 'SIGUSR2'], ['SIGPROF', 'SIGRTMIN+4']];
+  for (const [sigA, sigB] of pairs) {
+    for (const order of ['a-first', 'b-first']) {
+      test(`package copy on ${sigA}, second copy on ${sigB}, ${order}: each captures every stall`, TIMEOUT, async () => {
+        const r = await run(['second-copy', sigA, sigB, order]);
+        explain(r, () => {
+          assertCleanExit(r);
+          const a = reportsTagged(r, 'a');
+          const b = reportsTagged(r, 'b');
+          assert.equal(a.length, 2, 'the package copy reported both stalls');
+          assert.equal(b.length, 2, 'the second copy reported both stalls');
+          for (const report of a) assertCaptured(report, r, 'package copy report');
+          for (const report of b) assertCaptured(report, r, 'second copy report');
+        });
+      });
+    }
+  }
+});

@@ -1,0 +1,215 @@
+'use strict';
+// stallwatch next to other users of signals, for test/coexistence.test.js. argv: <scenario> <args...>
+// Every scenario runs two JS stalls (stallInCoexistence -> spinFor, 600 ms each) and must end with DONE.
+//
+//   go <signal> <go-first|stallwatch-first> [self|caller] [stalls] [period]
+//       A Go-like runtime (test addon goRuntimeStart): its own chaining SIGURG handler and a thread that
+//       preempts with tgkill(SIGURG), installed before or after supervise(). `self` (default): it
+//       signals its own thread every 5 ms (Go preempting its own threads). `caller`: it also signals
+//       the main thread every [period] ms (default 1; Go preempting Go code that the main thread runs through cgo).
+//       NOTE {step: 'go', phase, self, caller, forwarded} before, between and after the stalls.
+//   go-pending <signal> <foreign|none>
+//       The capture arrives while the thread has the signal blocked for a short while (300 ms: the
+//       capture, due 250 ms into the stall, comes while it is blocked, and the unblock is well within
+//       the watchdog's 200 ms delivery window). With `foreign`, another user of the signal
+//       (the Go-like runtime's handler absorbs it) has one instance of it pending already, as a Go
+//       preemption or a kill(1) would. Standard signals do not queue: stallwatch's instance merges into
+//       the pending one. NOTE {step: 'go', ...} after the stall.
+//   report <stallwatch signal> <node-first|stallwatch-first>
+//       Node's diagnostic report on SIGUSR2 (--report-on-signal at startup, or process.report at run
+//       time after supervise()). After the stalls the fixture sends itself SIGUSR2 once.
+//       NOTE {step: 'report-files', phase, files} before and after that kill.
+//   cpu-prof <signal>
+//       Run under node --cpu-prof (V8's sampling profiler, SIGPROF every interval, from startup).
+//   inspector <signal> <profiler-first|stallwatch-first>
+//       Profiler.start through an inspector session in this process, before or after supervise();
+//       Profiler.stop after the stalls. NOTE {step: 'profile', samples, nodes}.
+//   second-copy <signal A> <signal B> <a-first|b-first>
+//       A second copy of the addon (build/Release/stallwatch.node copied to a temporary directory
+//       under another name, loaded with process.dlopen) subscribes on the same thread next to the
+//       package's own copy. Reports of the second copy print as REPORT:b / UNBLOCKED:b.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const common = require('../fixtures/_common');
+
+const [scenario, ...args] = process.argv.slice(2);
+
+function signalNumber(name) {
+  const rt = /^SIGRTMIN\+(\d+)$/.exec(name);
+  return rt ? 34 + Number(rt[1]) : os.constants.signals[name];
+}
+
+async function twoStalls(expectedUnblocked = 1, between = async () => {}) {
+  await common.trigger('timer', function stallInCoexistence() { common.spinFor(600); });
+  await common.waitForUnblocked(expectedUnblocked);
+  await between();
+  await common.trigger('timer', function stallInCoexistence() { common.spinFor(600); });
+  await common.waitForUnblocked(2 * expectedUnblocked);
+}
+
+const scenarios = {
+  async go() {
+    const [sig, order, target = 'self', stallsArg = '2', periodArg = '1'] = args;
+    const stalls = Number(stallsArg);
+    const addon = common.loadTestAddon();
+    const goSigno = os.constants.signals.SIGURG;
+    const counts = (phase) => common.say('NOTE', { step: 'go', phase, ...addon.goRuntimeCounts() });
+    const start = () => (target === 'caller' ? addon.goRuntimeStart(goSigno, Number(periodArg), true) : addon.goRuntimeStart(goSigno, 5, false));
+    let sv;
+    if (order === 'go-first') {
+      start();
+      await common.sleep(100);
+      sv = common.watch({ signal: sig, log: false });
+    } else {
+      sv = common.watch({ signal: sig, log: false });
+      start();
+    }
+    common.ready({ signal: sig, order, target, stalls });
+    await common.sleep(200);
+    counts('before');
+    for (let i = 0; i < stalls; i++) {
+      await common.trigger('timer', function stallInCoexistence() { common.spinFor(600); });
+      await common.waitForUnblocked(i + 1);
+      await common.sleep(50);
+      counts(i + 1 < stalls ? 'between' : 'after');
+    }
+    addon.goRuntimeStop();
+    common.done(sv);
+  },
+
+  async 'go-pending'() {
+    const [sig, foreign] = args;
+    const addon = common.loadTestAddon();
+    const signo = signalNumber(sig);
+    addon.goRuntimeStart(signo, 1000, false); // a handler for the other sender's signal
+    const sv = common.watch({ signal: sig, log: false });
+    common.ready({ signal: sig, foreign });
+    await common.trigger('timer', function stallWithSignalBrieflyBlocked() {
+      addon.blockSignalAndSleep(signo, 300, foreign === 'foreign');
+      common.spinFor(300);
+    });
+    await common.waitForUnblocked(1);
+    common.say('NOTE', { step: 'go', phase: 'after', ...addon.goRuntimeCounts() });
+    addon.goRuntimeStop();
+    common.done(sv);
+  },
+
+  async report() {
+    const [sig, order] = args;
+    const dir = process.report.directory;
+    const files = () => fs.readdirSync(dir).filter((f) => f.startsWith('report.') && f.endsWith('.json'));
+    let sv;
+    if (order === 'node-first') {
+      // Started with --report-on-signal --report-signal=SIGUSR2 --report-directory=<dir>.
+      sv = common.watch({ signal: sig, log: false });
+    } else {
+      sv = common.watch({ signal: sig, log: false });
+      process.report.signal = 'SIGUSR2';
+      process.report.reportOnSignal = true;
+    }
+    common.ready({ signal: sig, order, reportOnSignal: process.report.reportOnSignal, reportSignal: process.report.signal });
+    await twoStalls();
+    common.say('NOTE', { step: 'report-files', phase: 'after-stalls', files: files().length });
+    process.kill(process.pid, 'SIGUSR2');
+    const end = Date.now() + 5000;
+    while (files().length === 0 && Date.now() < end) await common.sleep(50);
+    await common.sleep(200);
+    common.say('NOTE', { step: 'report-files', phase: 'after-kill', files: files().length });
+    common.done(sv);
+  },
+
+  async 'cpu-prof'() {
+    const [sig] = args;
+    const sv = common.watch({ signal: sig, log: false });
+    common.ready({ signal: sig, execArgv: process.execArgv });
+    await twoStalls();
+    common.done(sv); // --cpu-prof writes the profile at exit
+  },
+
+  async inspector() {
+    const [sig, order] = args;
+    const inspector = require('node:inspector');
+    const session = new inspector.Session();
+    session.connect();
+    const post = (method, params = {}) => new Promise((resolve, reject) => {
+      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result)));
+    });
+    const startProfiler = async () => {
+      await post('Profiler.enable');
+      await post('Profiler.setSamplingInterval', { interval: 100 });
+      await post('Profiler.start');
+    };
+    let sv;
+    if (order === 'profiler-first') {
+      await startProfiler();
+      sv = common.watch({ signal: sig, log: false });
+    } else {
+      sv = common.watch({ signal: sig, log: false });
+      await startProfiler();
+    }
+    common.ready({ signal: sig, order });
+    await twoStalls();
+    const { profile } = await post('Profiler.stop');
+    const names = new Set(profile.nodes.map((n) => n.callFrame.functionName));
+    common.say('NOTE', {
+      step: 'profile', samples: profile.samples.length, nodes: profile.nodes.length,
+      sawStall: names.has('spinFor') && names.has('stallInCoexistence'),
+    });
+    session.disconnect();
+    // A third stall after the profiler stopped (V8 restored the SIGPROF disposition it found).
+    common.counts.unblocked = 0;
+    await common.trigger('timer', function stallInCoexistence() { common.spinFor(600); });
+    await common.waitForUnblocked(1);
+    common.done(sv);
+  },
+
+  async 'second-copy'() {
+    const [sigA, sigB, order] = args;
+    const source = path.join(common.ROOT, 'build', 'Release', 'stallwatch.node');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stallwatch-second-copy-'));
+    const copy = path.join(dir, 'another-name.node');
+    fs.copyFileSync(source, copy);
+    const { resolveOptions, toNativeConfig } = require(path.join(common.ROOT, 'dist', 'lib', 'options.js'));
+    const counts = { b: 0, bUnblocked: 0 };
+    const subscribeB = () => {
+      const mod = { exports: {} };
+      process.dlopen(mod, copy);
+      const binding = mod.exports;
+      const config = toNativeConfig(resolveOptions({ thresholdMs: common.THRESHOLD_MS, signal: sigB, log: false }, binding.capabilities()),
+        { threadId: 0, threadName: '' });
+      const id = binding.subscribe(config, (kind, payload) => {
+        if (kind === 'blocked') { counts.b++; common.say('REPORT', payload, 'b'); }
+        if (kind === 'unblocked') { counts.bUnblocked++; common.say('UNBLOCKED', payload, 'b'); }
+      });
+      return { close: () => binding.unsubscribe(id) };
+    };
+    let a;
+    let b;
+    if (order === 'a-first') {
+      a = common.watch({ signal: sigA, log: false }, 'a');
+      b = subscribeB();
+    } else {
+      b = subscribeB();
+      a = common.watch({ signal: sigA, log: false }, 'a');
+    }
+    common.ready({ sigA, sigB, order, copy });
+    // waitForUnblocked counts the package copy's events; wait for the second copy's too.
+    const waitB = async (n) => {
+      const end = Date.now() + 3000;
+      while (counts.bUnblocked < n && Date.now() < end) await common.sleep(20);
+    };
+    await twoStalls(1, () => waitB(1));
+    await waitB(2);
+    await common.sleep(100);
+    fs.rmSync(dir, { recursive: true, force: true });
+    common.done(a, b);
+  },
+};
+
+if (!scenarios[scenario]) {
+  process.stderr.write(`unknown scenario ${scenario}\n`);
+  process.exit(2);
+}
+void signalNumber;
+common.main(scenarios[scenario]);

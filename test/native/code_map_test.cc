@@ -1,0 +1,199 @@
+// sources: code_map.cc
+// CodeMap under the threads that use it (code_map.h): one "JS thread" adds and moves code, a
+// "signal handler" (here: a sampler thread) reads the event counter as a capture stamp, and
+// "reporter" threads look addresses up later. Checks the provability rule: a lookup with a stamp
+// is provable only if the entry it returns had its current address at that stamp. Built plain,
+// with ASan and with TSan (npm run test:tsan).
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "code_map.h"
+
+using namespace stallwatch;
+
+namespace {
+
+std::atomic<int> failures{0};
+
+void Check(bool ok, const std::string& what) {
+  if (!ok) {
+    std::fprintf(stderr, "FAIL: %s\n", what.c_str());
+    ++failures;
+  }
+}
+
+void TestBasics() {
+  CodeMap map;
+  const uint64_t before = map.event_counter()->load();
+  map.Add(0x1000, 0x100, CodeKind::kJsFunction, "f", "/app/a.js", 3, 7);
+  const uint64_t after_add = map.event_counter()->load();
+  Check(after_add == before + 1, "basics: Add bumps the event counter");
+  CodeMap::Lookup hit = map.Find(0x1080, after_add);
+  Check(hit.found && hit.provable && hit.name == "f" && hit.script == "/app/a.js" && hit.line == 3 && hit.column == 7 &&
+            hit.start == 0x1000 && hit.kind == CodeKind::kJsFunction,
+        "basics: an address inside the entry finds it");
+  Check(!map.Find(0x1100, after_add).found, "basics: the end is exclusive");
+  Check(!map.Find(0xfff, after_add).found, "basics: below the start");
+  Check(map.Find(0x1000, before).found && !map.Find(0x1000, before).provable,
+        "basics: a stamp taken before the entry existed makes it unprovable");
+
+  // Overlapping code replaces what it covers.
+  map.Add(0x1080, 0x100, CodeKind::kJsFunction, "g", "/app/b.js", 1, 1);
+  Check(!map.Find(0x1000, map.event_counter()->load()).found, "basics: the overlapped entry is gone");
+  Check(map.Find(0x1100, map.event_counter()->load()).name == "g", "basics: the new entry is there");
+
+  // A move gives the entry a new address and a new stamp; the old address is empty.
+  const uint64_t before_move = map.event_counter()->load();
+  map.Move(0x1080, 0x9000);
+  Check(map.moves_seen() == 1, "basics: moves are counted");
+  Check(!map.Find(0x1080, map.event_counter()->load()).found, "basics: nothing at the old address");
+  CodeMap::Lookup moved = map.Find(0x9010, map.event_counter()->load());
+  Check(moved.found && moved.provable && moved.name == "g", "basics: found at the new address");
+  Check(!map.Find(0x9010, before_move).provable, "basics: a sample taken before the move cannot prove the new address");
+  map.Move(0x5555, 0x6666);  // unknown: counted, no entry
+  Check(map.moves_seen() == 2 && map.size() == 1, "basics: moving unknown code changes nothing");
+  // Zero-size code still occupies its first byte.
+  map.Add(0x20000, 0, CodeKind::kBuiltin, "b", "", 0, 0);
+  Check(map.Find(0x20000, map.event_counter()->load()).found, "basics: zero-size code is findable at its start");
+}
+
+// The JS thread creates code at a rotating set of addresses (each Add replaces the code there, like
+// code space reused after a GC) and moves some of it; it records, for each event stamp, what it
+// put where. A sampler thread takes stamps; reporter threads resolve addresses with those stamps
+// and check every provable answer against the JS thread's record.
+void TestConcurrent() {
+  constexpr int kEvents = 20000;
+  constexpr uintptr_t kBase = 0x100000;
+  constexpr uintptr_t kSlots = 64;
+  constexpr uintptr_t kSize = 0x100;
+  CodeMap map;
+
+  std::mutex history_mutex;
+  std::unordered_map<std::string, uint64_t> created_at;  // function name -> stamp of its Add
+  std::atomic<bool> done{false};
+
+  std::thread js([&] {
+    for (int i = 0; i < kEvents; ++i) {
+      const uintptr_t start = kBase + (static_cast<uintptr_t>(i) % kSlots) * kSize * 2;
+      std::string name = "fn" + std::to_string(i);
+      if (i % 5 == 4) {
+        // Move the code of the previous slot into a spare area and back: a compacting GC.
+        const uintptr_t from = kBase + (static_cast<uintptr_t>(i - 1) % kSlots) * kSize * 2;
+        const uintptr_t to = from + kSize;  // the gap between slots
+        map.Move(from, to);
+        continue;
+      }
+      map.Add(start, kSize, CodeKind::kJsFunction, name, "/app/x.js", i, 1);
+      const uint64_t stamp = map.event_counter()->load();  // only this thread writes it
+      std::lock_guard<std::mutex> lock(history_mutex);
+      created_at[name] = stamp;
+    }
+    done.store(true);
+  });
+
+  // The "signal handler": only reads the atomic counter, as signal_capture.cc does.
+  std::vector<uint64_t> stamps;
+  std::mutex stamps_mutex;
+  std::thread sampler([&] {
+    while (!done.load()) {
+      const uint64_t stamp = map.event_counter()->load(std::memory_order_acquire);
+      std::lock_guard<std::mutex> lock(stamps_mutex);
+      stamps.push_back(stamp);
+    }
+  });
+
+  std::atomic<uint64_t> provable{0}, unprovable{0}, missing{0};
+  auto reporter = [&](int which) {
+    size_t next = 0;
+    uint64_t last_counter = 0;
+    while (!done.load() || next < 1) {
+      uint64_t stamp = 0;
+      {
+        std::lock_guard<std::mutex> lock(stamps_mutex);
+        if (stamps.empty()) continue;
+        // Alternately the latest capture (mostly provable) and an older one (mostly not).
+        stamp = next % 2 ? stamps.back() : stamps[(next * 7 + static_cast<size_t>(which)) % stamps.size()];
+        ++next;
+      }
+      for (uintptr_t s = 0; s < kSlots; s += 3) {
+        const uintptr_t address = kBase + s * kSize * 2 + 0x10 + (next % 2) * kSize;
+        const CodeMap::Lookup hit = map.Find(address, stamp);
+        if (!hit.found) {
+          ++missing;
+          continue;
+        }
+        Check(address >= hit.start && address < hit.start + kSize, "concurrent: the entry covers the address");
+        if (hit.provable) {
+          ++provable;
+          // Provable means: in place at the capture, so certainly created before it.
+          std::lock_guard<std::mutex> lock(history_mutex);
+          auto it = created_at.find(hit.name);
+          if (it != created_at.end()) {
+            Check(it->second <= stamp, "concurrent: a provable entry was created before the capture stamp (" + hit.name +
+                                           " created at " + std::to_string(it->second) + ", stamp " +
+                                           std::to_string(stamp) + ")");
+          }
+        } else {
+          ++unprovable;
+        }
+      }
+      const uint64_t counter = map.event_counter()->load();
+      Check(counter >= last_counter, "concurrent: the event counter never goes back");
+      last_counter = counter;
+      (void)map.size();
+    }
+  };
+  std::thread r1(reporter, 1), r2(reporter, 2);
+  js.join();
+  sampler.join();
+  r1.join();
+  r2.join();
+
+  // Single-threaded now: every entry's stamp is in the history, at the entry's address.
+  const uint64_t now = map.event_counter()->load();
+  for (uintptr_t s = 0; s < kSlots; ++s) {
+    for (uintptr_t half = 0; half < 2; ++half) {
+      const uintptr_t address = kBase + s * kSize * 2 + half * kSize;
+      const CodeMap::Lookup hit = map.Find(address, now);
+      if (!hit.found) continue;
+      Check(hit.provable, "final: everything is provable at the current stamp");
+    }
+  }
+  Check(map.moves_seen() == kEvents / 5, "final: every move was counted");
+  Check(now == 1 + kEvents, "final: one event per Add or Move");
+  std::fprintf(stderr, "code map: %llu provable, %llu unprovable, %llu missing lookups\n",
+               static_cast<unsigned long long>(provable.load()), static_cast<unsigned long long>(unprovable.load()),
+               static_cast<unsigned long long>(missing.load()));
+}
+
+// The provability rule, exactly: an entry stamped after a capture is never provable for it.
+void TestProvabilityRule() {
+  CodeMap map;
+  map.Add(0x1000, 0x10, CodeKind::kJsFunction, "old", "", 0, 0);
+  const uint64_t capture = map.event_counter()->load();  // the handler's stamp
+  map.Add(0x1000, 0x10, CodeKind::kJsFunction, "new", "", 0, 0);  // code replaced after the capture
+  const CodeMap::Lookup hit = map.Find(0x1000, capture);
+  Check(hit.found && hit.name == "new" && !hit.provable, "rule: code created after the capture is withheld");
+  map.Add(0x2000, 0x10, CodeKind::kJsFunction, "kept", "", 0, 0);
+  const uint64_t capture2 = map.event_counter()->load();
+  map.Add(0x3000, 0x10, CodeKind::kJsFunction, "unrelated", "", 0, 0);
+  Check(map.Find(0x2000, capture2).provable, "rule: events elsewhere do not withhold an unchanged entry");
+}
+
+}  // namespace
+
+int main() {
+  TestBasics();
+  TestProvabilityRule();
+  TestConcurrent();
+  if (failures != 0) {
+    std::fprintf(stderr, "%d check(s) failed\n", failures.load());
+    return 1;
+  }
+  return 0;
+}
