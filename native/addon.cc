@@ -403,6 +403,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("samples", static_cast<double>(samples));
   o.Set("failedSignals", static_cast<double>(failures));
+  o.Set("liveThreadRecords", static_cast<double>(ThreadRecord::live_count.load()));
   o.Set("handlerNs", to_array(handler));
   o.Set("signalToSampleNs", to_array(signal_to_sample));
   return o;

@@ -40,7 +40,12 @@ int ThreadRecord::MaxFrames() const {
 
 namespace stallwatch {
 
+std::atomic<int64_t> ThreadRecord::live_count{0};
+
+ThreadRecord::ThreadRecord() { live_count.fetch_add(1, std::memory_order_relaxed); }
+
 ThreadRecord::~ThreadRecord() {
+  live_count.fetch_sub(1, std::memory_order_relaxed);
   delete spare_sample.load();
   delete handoff_sample;
   for (RawSample* s : profile_free) delete s;

@@ -155,7 +155,10 @@ struct ThreadRecord : std::enable_shared_from_this<ThreadRecord> {
   std::shared_ptr<const Report> last_report;
   uint64_t last_report_episode = 0;
 
+  ThreadRecord();
   ~ThreadRecord();
+  // Records not yet destroyed, for stats(): a leak of torn-down threads shows here.
+  static std::atomic<int64_t> live_count;
   bool Monitored() const;           // [registry] has a subscriber that is not a sink
   uint32_t MinThresholdMs() const;  // [registry] over monitoring subscribers
   int ProfileIntervalMs() const;    // [registry] smallest sampleIntervalMs asked for, 0 = none
