@@ -47,6 +47,8 @@ export interface CaptureStats {
   samples: number;
   /** Signals that produced none (not delivered in time, or not sent). */
   failedSignals: number;
+  /** Monitored-thread records not yet destroyed (threads still supervised, or reports pending). */
+  liveThreadRecords: number;
   /** Time each sampled thread spent inside the signal handler, in nanoseconds. */
   handlerNs: number[];
   /** Time from sending the signal to the watchdog holding the sample, in nanoseconds. */

@@ -43,7 +43,7 @@ function fakeBinding({ capabilities = CAPS, subscribeError } = {}) {
       return capabilities;
     },
     stats() {
-      return { samples: 0, failedSignals: 0, handlerNs: [], signalToSampleNs: [] };
+      return { samples: 0, failedSignals: 0, liveThreadRecords: 0, handlerNs: [], signalToSampleNs: [] };
     },
     markProgress() {},
     /** Delivers to every active subscriber, as the addon does (each call returns normally). */
@@ -282,7 +282,7 @@ describe('listener exceptions', () => {
         unsubscribe() { return true; },
         formatReport() { return ''; },
         capabilities() { return {}; },
-        stats() { return { samples: 0, failedSignals: 0, handlerNs: [], signalToSampleNs: [] }; },
+        stats() { return { samples: 0, failedSignals: 0, liveThreadRecords: 0, handlerNs: [], signalToSampleNs: [] }; },
         markProgress() {},
       };
       const sv = new Supervisor({}, binding, { threadId: 0, threadName: '' });
