@@ -35,36 +35,60 @@ bool SameFunction(const Frame& sampled, const Frame& exact) {
   return sampled.name == exact.name && sampled.file == exact.file;
 }
 
-}  // namespace
-
-std::vector<Frame> MergeStacks(const std::vector<NativeEntry>& native, const std::vector<SampledJsFrame>& js,
-                               bool* interleaved) {
-  std::vector<Frame> out;
+// One alignment attempt. `skip_first_js_code`: the walk's innermost JS-code entry is taken as
+// V8 code (the walk caught a frame being set up that the sample does not show);
+// `lead_js`: the sample's innermost JS frame has no twin in the walk and goes right before the
+// first JS-code entry (the sample shows a frame the walk missed). Returns false if unaligned.
+bool AlignOnce(const std::vector<NativeEntry>& native, const std::vector<SampledJsFrame>& js, bool skip_first_js_code,
+               bool lead_js, std::vector<Frame>* out) {
+  out->clear();
   size_t j = 0;
-  bool aligned = true;
+  bool skipped = false;
+  bool led = false;
   for (const NativeEntry& entry : native) {
     if (entry.role == NativeEntry::Role::kJsCode) {
       // Sampled frames that are native code and found no twin are dropped: the walk shows
       // that code itself.
       while (j < js.size() && !js[j].native_symbol.empty()) ++j;
+      if (skip_first_js_code && !skipped) {
+        skipped = true;
+        out->push_back(entry.frame);
+        continue;
+      }
+      if (lead_js && !led) {
+        led = true;
+        if (j >= js.size()) return false;
+        out->push_back(js[j++].frame);
+        while (j < js.size() && !js[j].native_symbol.empty()) ++j;
+      }
       // Unknown generated code is not the next JS frame if that frame's code is known (it
       // would have been found in the map too): it is V8's own, shown as such.
       if (entry.unknown_code && (j == js.size() || js[j].code_start != 0)) {
-        out.push_back(entry.frame);
+        out->push_back(entry.frame);
         continue;
       }
       if (j < js.size() && Compatible(entry, js[j])) {
-        out.push_back(js[j++].frame);
+        out->push_back(js[j++].frame);
         continue;
       }
-      aligned = false;
-      break;
+      return false;
     }
     if (j < js.size() && !js[j].native_symbol.empty() && js[j].native_symbol == entry.frame.name) ++j;
-    out.push_back(entry.frame);
+    out->push_back(entry.frame);
   }
-  while (aligned && j < js.size() && !js[j].native_symbol.empty()) ++j;
-  if (aligned && j == js.size()) {
+  while (j < js.size() && !js[j].native_symbol.empty()) ++j;
+  return j == js.size() && (!skip_first_js_code || skipped) && (!lead_js || led);
+}
+
+}  // namespace
+
+std::vector<Frame> MergeStacks(const std::vector<NativeEntry>& native, const std::vector<SampledJsFrame>& js,
+                               bool* interleaved) {
+  std::vector<Frame> out;
+  // The signal can land while the innermost JS frame is being entered or left, when one view
+  // has one frame more than the other at that end; nowhere else may they differ.
+  if (AlignOnce(native, js, false, false, &out) || AlignOnce(native, js, true, false, &out) ||
+      AlignOnce(native, js, false, true, &out)) {
     *interleaved = true;
     return out;
   }

@@ -89,11 +89,12 @@ void TestMismatchFallsBackToBlock() {
 }
 
 void TestMoreSampledThanWalkedFallsBack() {
+  // Two sampled frames more than the walk has: more than the one-frame race at the innermost end.
   std::vector<NativeEntry> native = {Jit(0), Native("uv_run")};
-  std::vector<SampledJsFrame> js = {Js("a", 0), Js("b", 0)};
+  std::vector<SampledJsFrame> js = {Js("a", 0), Js("b", 0), Js("c", 0)};
   bool interleaved = true;
   std::vector<Frame> merged = MergeStacks(native, js, &interleaved);
-  Expect(!interleaved && Names(merged) == "a,b,uv_run", ("leftover JS frames, got " + Names(merged)).c_str());
+  Expect(!interleaved && Names(merged) == "a,b,c,uv_run", ("leftover JS frames, got " + Names(merged)).c_str());
 }
 
 void TestUnknownGeneratedCodeIsNotAJsFrameWhenTheNextOneIsKnown() {
@@ -107,6 +108,26 @@ void TestUnknownGeneratedCodeIsNotAJsFrameWhenTheNextOneIsKnown() {
   Expect(interleaved, "unknown generated code does not take a known JS frame");
   Expect(merged.size() == 4 && merged[1].kind == FrameKind::kV8 && merged[2].name == "culprit",
          ("remapped builtin shown as v8, got " + Names(merged)).c_str());
+}
+
+void TestOffByOneAtTheInnermostFrameIsAligned() {
+  // The walk caught an interpreter entry being set up that the sample does not show yet.
+  std::vector<NativeEntry> native = {Jit(0), Jit(0), Jit(0), Native("uv_run")};
+  std::vector<SampledJsFrame> js = {Js("culprit", 0), Js("caller", 0)};
+  bool interleaved = false;
+  std::vector<Frame> merged = MergeStacks(native, js, &interleaved);
+  Expect(interleaved, "one extra innermost JS-code entry in the walk is tolerated");
+  Expect(Names(merged) == "?,culprit,caller,uv_run", ("extra walk entry shown as v8, got " + Names(merged)).c_str());
+  // The sample shows an innermost frame the walk missed.
+  std::vector<NativeEntry> native2 = {V8("Builtins_Handler"), Jit(0), Native("uv_run")};
+  merged = MergeStacks(native2, js, &interleaved);
+  Expect(interleaved && Names(merged) == "Builtins_Handler,culprit,caller,uv_run",
+         ("sampled innermost frame placed first, got " + Names(merged)).c_str());
+  // A difference anywhere else is not aligned.
+  std::vector<NativeEntry> native3 = {Jit(0), Native("CallIntoJs"), Native("uv_run")};
+  std::vector<SampledJsFrame> js3 = {Js("a", 0), Js("b", 0), Js("c", 0)};
+  merged = MergeStacks(native3, js3, &interleaved);
+  Expect(!interleaved, "two missing frames are not aligned");
 }
 
 void TestNoJsAtAll() {
@@ -159,6 +180,7 @@ int main() {
   TestMismatchFallsBackToBlock();
   TestMoreSampledThanWalkedFallsBack();
   TestUnknownGeneratedCodeIsNotAJsFrameWhenTheNextOneIsKnown();
+  TestOffByOneAtTheInnermostFrameIsAligned();
   TestNoJsAtAll();
   TestExactAddsInlinedFramesBeforeTheirPhysicalFrame();
   TestExactInconsistentIsRejected();
