@@ -144,86 +144,131 @@ EnvState* GetEnvState(napi_env env) {
   return state;
 }
 
-int IntOption(const Napi::Object& config, const char* key, int min, int max) {
-  Napi::Value v = config.Get(key);
-  if (!v.IsNumber()) {
-    Napi::TypeError::New(config.Env(), std::string("stallwatch: ") + key + " must be a number")
-        .ThrowAsJavaScriptException();
-    return min;
-  }
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= min && d <= max)) {
-    Napi::RangeError::New(config.Env(), std::string("stallwatch: ") + key + " is out of range")
-        .ThrowAsJavaScriptException();
-    return min;
-  }
-  return static_cast<int>(d);
-}
+// Reads subscribe()'s config with raw N-API. In a worker being terminated, property reads fail
+// (JS can no longer run) and node-addon-api's error path would abort the whole process; here a
+// failed read just marks the reader broken, and the caller returns without subscribing.
+class ConfigReader {
+ public:
+  ConfigReader(napi_env env, napi_value object) : env_(env), object_(object) {}
+  bool broken() const { return broken_; }
+  bool failed() const { return broken_ || thrown_; }
 
-int OptionalIntOption(const Napi::Object& config, const char* key, int min, int max) {
-  return config.Get(key).IsUndefined() ? 0 : IntOption(config, key, min, max);
-}
+  napi_value Get(const char* key) {
+    napi_value v = nullptr;
+    if (!broken_ && napi_get_named_property(env_, object_, key, &v) != napi_ok) broken_ = true;
+    return broken_ ? nullptr : v;
+  }
+  bool IsUndefined(const char* key) { return TypeOf(Get(key)) == napi_undefined; }
+  bool Bool(const char* key) {
+    napi_value v = Get(key);
+    napi_value coerced = nullptr;
+    bool result = false;
+    if (v != nullptr && napi_coerce_to_bool(env_, v, &coerced) == napi_ok) napi_get_value_bool(env_, coerced, &result);
+    return result;
+  }
+  bool String(napi_value v, std::string* out) {
+    if (TypeOf(v) != napi_string) return false;
+    size_t length = 0;
+    if (napi_get_value_string_utf8(env_, v, nullptr, 0, &length) != napi_ok) return false;
+    out->assign(length, '\0');
+    return napi_get_value_string_utf8(env_, v, out->data(), length + 1, &length) == napi_ok;
+  }
+  // The TS layer validates options with precise messages; this re-checks cheaply so the
+  // native side never runs on nonsense.
+  int Int(const char* key, int min, int max) {
+    napi_value v = Get(key);
+    double d = 0;
+    if (v == nullptr) return min;
+    if (TypeOf(v) != napi_number || napi_get_value_double(env_, v, &d) != napi_ok) {
+      Throw(napi_throw_type_error, std::string("stallwatch: ") + key + " must be a number");
+      return min;
+    }
+    if (!(d >= min && d <= max)) {
+      Throw(napi_throw_range_error, std::string("stallwatch: ") + key + " is out of range");
+      return min;
+    }
+    return static_cast<int>(d);
+  }
+  int OptionalInt(const char* key, int min, int max) { return IsUndefined(key) ? 0 : Int(key, min, max); }
+  napi_valuetype TypeOf(napi_value v) {
+    napi_valuetype type = napi_undefined;
+    if (v != nullptr) napi_typeof(env_, v, &type);
+    return type;
+  }
+  void Throw(napi_status (*thrower)(napi_env, const char*, const char*), const std::string& message) {
+    if (!thrown_) thrower(env_, nullptr, message.c_str());
+    thrown_ = true;
+  }
+
+ private:
+  napi_env env_;
+  napi_value object_;
+  bool broken_ = false;
+  bool thrown_ = false;
+};
 
 // The TS layer validates options with precise messages; this re-checks cheaply so the
 // native side never runs on nonsense.
 Napi::Value Subscribe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
-    Napi::TypeError::New(env, "stallwatch: subscribe(config, onEvent)").ThrowAsJavaScriptException();
+    napi_throw_type_error(env, nullptr, "stallwatch: subscribe(config, onEvent)");
     return env.Undefined();
   }
-  Napi::Object config = info[0].As<Napi::Object>();
+  ConfigReader config(env, info[0]);
   SubscriberConfig sub_config;
-  sub_config.threshold_ms = IntOption(config, "thresholdMs", 1, 3600000);
-  sub_config.signo = IntOption(config, "signal", 1, 64);
-  sub_config.max_frames = IntOption(config, "maxFrames", 1, kMaxCaptureFrames);
-  sub_config.max_reports_per_minute = IntOption(config, "maxReportsPerMinute", 1, 100000);
-  const int thread_id = IntOption(config, "threadId", 0, INT32_MAX);
-  if (env.IsExceptionPending()) return env.Undefined();
-  const Napi::Value thread_name_value = config.Get("threadName");
-  const std::string thread_name = thread_name_value.IsString() ? thread_name_value.As<Napi::String>().Utf8Value() : "";
-  sub_config.watch_workers = config.Get("watchWorkers").ToBoolean().Value();
-  sub_config.sample_native = config.Get("sampleNative").ToBoolean().Value();
-  sub_config.sink = config.Get("sink").ToBoolean().Value();
-  sub_config.sample_interval_ms = OptionalIntOption(config, "sampleIntervalMs", 0, 60000);
-  sub_config.terminate_after_ms = OptionalIntOption(config, "terminateWorkerAfterMs", 0, 86400000);
-  sub_config.abort_after_ms = OptionalIntOption(config, "abortAfterMs", 0, 86400000);
-  if (env.IsExceptionPending()) return env.Undefined();
-  const Napi::Value format = config.Get("logFormat");
-  const bool json = format.IsString() && format.As<Napi::String>().Utf8Value() == "json";
-
-  const Napi::Value log = config.Get("log");
+  sub_config.threshold_ms = config.Int("thresholdMs", 1, 3600000);
+  sub_config.signo = config.Int("signal", 1, 64);
+  sub_config.max_frames = config.Int("maxFrames", 1, kMaxCaptureFrames);
+  sub_config.max_reports_per_minute = config.Int("maxReportsPerMinute", 1, 100000);
+  const int thread_id = config.Int("threadId", 0, INT32_MAX);
+  std::string thread_name;
+  config.String(config.Get("threadName"), &thread_name);
+  sub_config.watch_workers = config.Bool("watchWorkers");
+  sub_config.sample_native = config.Bool("sampleNative");
+  sub_config.sink = config.Bool("sink");
+  sub_config.sample_interval_ms = config.OptionalInt("sampleIntervalMs", 0, 60000);
+  sub_config.terminate_after_ms = config.OptionalInt("terminateWorkerAfterMs", 0, 86400000);
+  sub_config.abort_after_ms = config.OptionalInt("abortAfterMs", 0, 86400000);
+  std::string format;
+  const bool json = config.String(config.Get("logFormat"), &format) && format == "json";
+  napi_value log = config.Get("log");
+  std::string log_string;
   std::string error;
-  if (log.IsString() && log.As<Napi::String>().Utf8Value() == "stderr") {
+  if (config.String(log, &log_string) && log_string == "stderr") {
     sub_config.log = LogSink::Stderr(json);
-  } else if (log.IsObject()) {
-    const Napi::Value path = log.As<Napi::Object>().Get("path");
-    if (!path.IsString()) {
-      Napi::TypeError::New(env, "stallwatch: log.path must be a string").ThrowAsJavaScriptException();
+  } else if (config.TypeOf(log) == napi_object) {
+    ConfigReader log_config(env, log);
+    std::string path;
+    if (!log_config.String(log_config.Get("path"), &path)) {
+      if (!log_config.broken()) config.Throw(napi_throw_type_error, "stallwatch: log.path must be a string");
       return env.Undefined();
     }
-    const Napi::Object log_object = log.As<Napi::Object>();
-    const int64_t max_bytes = log_object.Get("maxBytes").IsNumber() ? log_object.Get("maxBytes").As<Napi::Number>().Int64Value() : 0;
-    const int keep = log_object.Get("keep").IsNumber() ? log_object.Get("keep").As<Napi::Number>().Int32Value() : 5;
-    sub_config.log = LogSink::OpenFile(path.As<Napi::String>().Utf8Value(), json,
-                                       max_bytes > 0 ? static_cast<uint64_t>(max_bytes) : 0, keep < 1 ? 1 : keep, &error);
+    double max_bytes = 0, keep = 5;
+    napi_value max_bytes_value = log_config.Get("maxBytes");
+    napi_value keep_value = log_config.Get("keep");
+    if (log_config.TypeOf(max_bytes_value) == napi_number) napi_get_value_double(env, max_bytes_value, &max_bytes);
+    if (log_config.TypeOf(keep_value) == napi_number) napi_get_value_double(env, keep_value, &keep);
+    if (log_config.broken()) return env.Undefined();
+    sub_config.log = LogSink::OpenFile(path, json, max_bytes > 0 ? static_cast<uint64_t>(max_bytes) : 0,
+                                       keep < 1 ? 1 : static_cast<int>(keep), &error);
     if (!sub_config.log) {
-      Napi::Error::New(env, "stallwatch: " + error).ThrowAsJavaScriptException();
+      config.Throw(napi_throw_error, "stallwatch: " + error);
       return env.Undefined();
     }
   }
+  if (config.failed()) return env.Undefined();
 
   PinThisLibrary();
   NativeUnwinder::Initialize();
   // Queued, not waited for: node's line tables load in the background before the first stall.
   DwarfLines::Prefetch(DwarfLines::kExecutable);
   if (!SignalCapture::EnsureInstalled(sub_config.signo, &error)) {
-    Napi::Error::New(env, "stallwatch: cannot install the capture signal handler: " + error)
-        .ThrowAsJavaScriptException();
+    napi_throw_error(env, nullptr, ("stallwatch: cannot install the capture signal handler: " + error).c_str());
     return env.Undefined();
   }
   if (!Watchdog::EnsureStarted() || !Reporter::EnsureStarted()) {
-    Napi::Error::New(env, "stallwatch: could not start its threads").ThrowAsJavaScriptException();
+    napi_throw_error(env, nullptr, "stallwatch: could not start its threads");
     return env.Undefined();
   }
 
@@ -235,7 +280,7 @@ Napi::Value Subscribe(const Napi::CallbackInfo& info) {
   if (!state->record) {
     state->record = CreateRecord(env, thread_id, thread_name, &error);
     if (!state->record) {
-      Napi::Error::New(env, error).ThrowAsJavaScriptException();
+      napi_throw_error(env, nullptr, error.c_str());
       return env.Undefined();
     }
   }
