@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const { runFixture, parseFixtureOutput } = require('./helpers/run-fixture');
 
 // Everything that can legitimately be on the stalled thread's JS stack in this fixture.
-const EXPECTED_NAMES = new Set(['culprit', 'caller', 'round', 'listOnTimeout', 'processTimers', '']);
+const EXPECTED_NAMES = new Set(['culprit', 'caller', 'round', 'fragmentAndCompact', 'listOnTimeout', 'processTimers', '']);
 
 function jsFrames(report) {
   return report.frames.filter((f) => f.kind === 'js');
