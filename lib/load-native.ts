@@ -43,6 +43,7 @@ const REQUIRED_FUNCTIONS = [
   'sinkAcknowledge',
   'dumpThreads',
   'formatThreadDump',
+  'formatLogEntry',
   'terminateStalledWorker',
   'abortProcess',
 ] as const satisfies ReadonlyArray<keyof NativeBinding>;

@@ -97,6 +97,9 @@ export interface NativeBinding {
   dumpThreads(signo: number, maxFrames: number): ThreadDump;
   /** Renders a thread dump as text. */
   formatThreadDump(dump: ThreadDump): string;
+  /** The text log entry of an 'unblocked' event or a starvation report. */
+  formatLogEntry(kind: 'unblocked', entry: UnblockedEvent): string;
+  formatLogEntry(kind: 'starvation', entry: StarvationReport): string;
   /** onStall hooks: terminates the stalled worker with this OS tid, if its stall goes on. */
   terminateStalledWorker(tid: number): TerminateOutcome;
   /** onStall hooks: flushes the log (bounded), then abort(). */

@@ -457,6 +457,23 @@ Napi::Value AbortProcess(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// formatLogEntry(kind, entry): the text log entry of an 'unblocked' event or a starvation
+// report, as the text log writes it (stallwatch format uses it for JSON logs).
+Napi::Value FormatLogEntry(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsObject()) {
+    Napi::TypeError::New(env, "stallwatch: formatLogEntry(kind, entry)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const std::string kind = info[0].As<Napi::String>().Utf8Value();
+  const Napi::Object entry = info[1].As<Napi::Object>();
+  if (kind == "unblocked") return Napi::String::New(env, FormatUnblockedText(UnblockedFromJs(entry)));
+  if (kind == "starvation") return Napi::String::New(env, FormatStarvationText(StarvationFromJs(entry)));
+  Napi::RangeError::New(env, "stallwatch: formatLogEntry() kind must be \"unblocked\" or \"starvation\"")
+      .ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
 Napi::Value FormatThreadDump(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) {
@@ -531,6 +548,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
   exports.Set("dumpThreads", Napi::Function::New(env, DumpThreads, "dumpThreads"));
   exports.Set("formatThreadDump", Napi::Function::New(env, FormatThreadDump, "formatThreadDump"));
+  exports.Set("formatLogEntry", Napi::Function::New(env, FormatLogEntry, "formatLogEntry"));
   exports.Set("terminateStalledWorker", Napi::Function::New(env, TerminateStalledWorker, "terminateStalledWorker"));
   exports.Set("abortProcess", Napi::Function::New(env, AbortProcess, "abortProcess"));
   return exports;

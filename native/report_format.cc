@@ -431,7 +431,21 @@ std::string FormatUnblockedText(const UnblockedEvent& e) {
   AppendThreadLabel(out, e.thread_id, e.thread_name);
   out += " (tid " + std::to_string(e.tid) + ") unblocked after ";
   out += std::to_string(ToInt64(e.blocked_ms));
-  out += " ms\n\n";
+  out += " ms\n";
+  // sampleIntervalMs: where the time went, as the stack most samples showed (the whole
+  // profile is in the JSON log and the 'unblocked' event).
+  if (e.profile && !e.profile->stacks.empty()) {
+    const StallProfile& p = *e.profile;
+    const StallProfile::Stack& top = p.stacks.front();
+    out += "  profile: " + std::to_string(p.samples) + (p.samples == 1 ? " sample" : " samples") + " every " +
+           std::to_string(ToInt64(p.interval_ms)) + " ms, " + std::to_string(p.stacks.size()) +
+           (p.stacks.size() == 1 ? " distinct stack" : " distinct stacks") + "; the hottest, in " +
+           std::to_string(top.count) + ":\n";
+    Report hottest;
+    hottest.frames = top.frames;
+    AppendFrames(out, hottest.frames, FindCulprit(hottest));
+  }
+  out += '\n';
   return out;
 }
 
@@ -439,6 +453,25 @@ std::string FormatUnblockedJson(const UnblockedEvent& e) {
   JsonWriter w;
   w.BeginObject();
   AppendThreadJson(w, "unblocked", e.pid, e.thread_id, e.thread_name, e.tid, e.blocked_ms);
+  if (e.profile) {
+    const StallProfile& p = *e.profile;
+    w.BeginObject("profile");
+    w.Decimal1("intervalMs", p.interval_ms);
+    w.Int("startedAt", ToInt64(p.started_at_ms));
+    w.Int("endedAt", ToInt64(p.ended_at_ms));
+    w.Int("samples", static_cast<int64_t>(p.samples));
+    w.BeginArray("stacks");
+    for (const StallProfile::Stack& stack : p.stacks) {
+      w.BeginObject();
+      w.BeginArray("frames");
+      for (const Frame& f : stack.frames) AppendFrameJson(w, f);
+      w.EndArray();
+      w.Int("count", static_cast<int64_t>(stack.count));
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
   w.EndObject();
   std::string out = w.Take();
   out += '\n';

@@ -203,6 +203,50 @@ std::vector<Frame> FramesFromJs(const Napi::Value& frames) {
 
 }  // namespace
 
+UnblockedEvent UnblockedFromJs(const Napi::Object& o) {
+  UnblockedEvent e;
+  e.thread_id = static_cast<int>(NumberField(o, "threadId"));
+  e.thread_name = StringField(o, "threadName");
+  e.tid = static_cast<int64_t>(NumberField(o, "tid"));
+  e.pid = static_cast<int64_t>(NumberField(o, "pid"));
+  e.blocked_ms = NumberField(o, "blockedMs");
+  Napi::Value profile = o.Get("profile");
+  if (profile.IsObject()) {
+    Napi::Object po = profile.As<Napi::Object>();
+    auto p = std::make_shared<StallProfile>();
+    p->interval_ms = NumberField(po, "intervalMs");
+    p->started_at_ms = NumberField(po, "startedAt");
+    p->ended_at_ms = NumberField(po, "endedAt");
+    p->samples = static_cast<uint64_t>(NumberField(po, "samples"));
+    Napi::Value stacks = po.Get("stacks");
+    if (stacks.IsArray()) {
+      Napi::Array a = stacks.As<Napi::Array>();
+      for (uint32_t i = 0; i < a.Length(); ++i) {
+        Napi::Value v = a.Get(i);
+        if (!v.IsObject()) continue;
+        Napi::Object so = v.As<Napi::Object>();
+        p->stacks.push_back({FramesFromJs(so.Get("frames")), static_cast<uint64_t>(NumberField(so, "count"))});
+      }
+    }
+    e.profile = p;
+  }
+  return e;
+}
+
+StarvationReport StarvationFromJs(const Napi::Object& o) {
+  StarvationReport r;
+  r.thread_id = static_cast<int>(NumberField(o, "threadId"));
+  r.thread_name = StringField(o, "threadName");
+  r.tid = static_cast<int64_t>(NumberField(o, "tid"));
+  r.pid = static_cast<int64_t>(NumberField(o, "pid"));
+  r.waiting_ms = NumberField(o, "waitingMs");
+  r.requests_in_flight = static_cast<uint32_t>(NumberField(o, "requestsInFlight"));
+  r.captured_at_ms = NumberField(o, "capturedAt");
+  r.partial = StringField(o, "partial");
+  if (o.Get("threads").IsArray()) r.all_threads = std::make_shared<ThreadDump>(ThreadDumpFromJs(o));
+  return r;
+}
+
 ThreadDump ThreadDumpFromJs(const Napi::Object& o) {
   ThreadDump dump;
   dump.captured_at_ms = NumberField(o, "capturedAt");

@@ -6,6 +6,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const { runFixture, parseFixtureOutput, ROOT } = require('./helpers/run-fixture');
 
 const FIXTURES = path.join(__dirname, 'fixtures-threads');
@@ -99,6 +100,12 @@ test('starvationMs: a loop parked while every threadpool thread is held is repor
   assert.equal(entries.length, 1);
   assert.equal(entries[0].requestsInFlight, report.requestsInFlight);
   assert.ok(entries[0].threads.some((t) => t.role === 'libuv threadpool' && t.frames.some((f) => f.name === 'stallwatch_test::OccupyThreadpoolSlot(int)')));
+  // `stallwatch format` prints it in the text form.
+  const formatted = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'stallwatch.js'), 'format', log], { encoding: 'utf8' });
+  assert.equal(formatted.status, 0, formatted.stderr);
+  assert.match(formatted.stdout, /^stallwatch: main thread \(tid \d+\) starved: waited \d+ ms with \d+ requests in flight and no I\/O event, at \S+\n {2}all threads \(\d+\):\n/);
+  assert.match(formatted.stdout, /at stallwatch_test::OccupyThreadpoolSlot\(int\)/);
+  assert.match(formatted.stderr, /1 starvation report/);
 });
 
 for (const mode of ['timer', 'http']) {

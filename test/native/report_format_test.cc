@@ -523,6 +523,31 @@ void TestAllThreads() {
                  std::string::npos);
 }
 
+void TestUnblockedWithProfile() {
+  UnblockedEvent e;
+  e.pid = 4200;
+  e.tid = 4242;
+  e.blocked_ms = 3012;
+  auto profile = std::make_shared<StallProfile>();
+  profile->interval_ms = 10;
+  profile->started_at_ms = 1795346401123.0;
+  profile->ended_at_ms = 1795346404100.0;
+  profile->samples = 5;
+  profile->stacks = {{{Js("hotLoop", "/app/a.js")}, 4}, {{Native("read", kLibc)}, 1}};
+  e.profile = profile;
+  ExpectEq("unblocked text with profile", FormatUnblockedText(e),
+           "stallwatch: main thread (tid 4242) unblocked after 3012 ms\n"
+           "  profile: 5 samples every 10 ms, 2 distinct stacks; the hottest, in 4:\n"
+           "--> at hotLoop (/app/a.js)\n"
+           "\n");
+  ExpectEq("unblocked json with profile", FormatUnblockedJson(e),
+           "{\"event\":\"unblocked\",\"pid\":4200,\"threadId\":0,\"tid\":4242,\"blockedMs\":3012,"
+           "\"profile\":{\"intervalMs\":10,\"startedAt\":1795346401123,\"endedAt\":1795346404100,\"samples\":5,"
+           "\"stacks\":[{\"frames\":[{\"kind\":\"js\",\"name\":\"hotLoop\",\"file\":\"/app/a.js\"}],\"count\":4},"
+           "{\"frames\":[{\"kind\":\"native\",\"name\":\"read\",\"module\":\"/usr/lib/x86_64-linux-gnu/libc.so.6\"}],"
+           "\"count\":1}]}}\n");
+}
+
 void TestStarvation() {
   StarvationReport s;
   s.pid = 4200;
@@ -575,6 +600,7 @@ int main(int argc, char** argv) {
   TestUnblocked();
   TestAllThreads();
   TestStarvation();
+  TestUnblockedWithProfile();
   if (failures > 0) {
     std::fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;
