@@ -1,7 +1,7 @@
 #include "thread_freeze.h"
 
 #include <time.h>
-#include <ucontext.h>
+#include <sys/ucontext.h>  // ucontext_t on Linux and macOS
 
 #include <atomic>
 #include <cstring>
