@@ -56,7 +56,7 @@ export let workerSupervisor: Supervisor | undefined;
  */
 export function superviseCoveredWorker(options: Record<string, unknown>): void {
   const binding = loadNative();
-  if (threadHandleCount() === 0) workerSupervisor = new Supervisor(options, binding);
+  if (threadHandleCount() === 0) workerSupervisor = new Supervisor(options, binding, undefined, { forward: true });
   binding.forwardThisThread();
 }
 

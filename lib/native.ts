@@ -28,6 +28,8 @@ export interface NativeConfig {
   starvationMs?: number;
   /** A reporter worker's subscription: receives forwarded reports, is never monitored itself. */
   sink?: boolean;
+  /** A covered worker's subscription: its reports also go to watchWorkers subscribers, from the start. */
+  forward?: boolean;
 }
 
 export type TerminateOutcome =

@@ -79,13 +79,20 @@ export class Supervisor extends EventEmitter {
    * Internal: use supervise(). The binding and thread are parameters so tests can inject fakes.
    * Throws TypeError/RangeError for bad options, or the addon's error if it cannot subscribe.
    */
-  constructor(options: unknown, binding: NativeBinding, thread: ThreadIdentity = currentThread()) {
+  constructor(
+    options: unknown,
+    binding: NativeBinding,
+    thread: ThreadIdentity = currentThread(),
+    internal: { forward?: boolean } = {},
+  ) {
     super();
     this.#binding = binding;
     this.options = resolveOptions(options, binding.capabilities());
     const reporterModule = this.options.reporter === undefined ? undefined : resolveReporterModule(this.options.reporter);
     // Arrow function: the addon calls it as a plain function, without `this`.
-    this.#subscriptionId = binding.subscribe(toNativeConfig(this.options, thread), (kind, payload) =>
+    const config = toNativeConfig(this.options, thread);
+    if (internal.forward) config.forward = true;
+    this.#subscriptionId = binding.subscribe(config, (kind, payload) =>
       this.#deliver(kind, payload),
     );
     watchLoopEnd(binding);

@@ -231,6 +231,9 @@ Napi::Value Subscribe(const Napi::CallbackInfo& info) {
   sub_config.sink = config.Bool("sink");
   sub_config.sample_interval_ms = config.OptionalInt("sampleIntervalMs", 0, 60000);
   sub_config.all_threads = config.Bool("allThreads");
+  // A covered worker's first subscription: its record forwards from the start, so a stall
+  // inside supervise() itself (code map set-up in a fresh worker) still reaches the parent.
+  const bool forward = config.Bool("forward");
   sub_config.starvation_ms = config.OptionalInt("starvationMs", 0, 3600000);
   sub_config.terminate_after_ms = config.OptionalInt("terminateWorkerAfterMs", 0, 86400000);
   sub_config.abort_after_ms = config.OptionalInt("abortAfterMs", 0, 86400000);
@@ -312,6 +315,7 @@ Napi::Value Subscribe(const Napi::CallbackInfo& info) {
       for (size_t i = 0; i < kProfileBuffers; ++i) record.profile_free.push_back(new RawSample());
     }
     record.subscribers.push_back(subscriber);
+    if (forward) record.forward = true;
   }
   if (sub_config.starvation_ms > 0) state->record->probe.EnableStarvationWatch();
   Registry::WakeWatchdog();

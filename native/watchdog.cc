@@ -134,6 +134,9 @@ void CaptureAndHandOff(ThreadRecord& rec, uint64_t stalled_ns, int signo) {
         if (best->seq == 0) partial = "no stack: " + why;
         break;
       }
+      // Only a sample taken while the loop is still stuck shows the stall: once it moved on,
+      // keep what was taken before (samples of a stall are never thrown away for a later one).
+      if (rec.probe.Read().tick != tick_before) break;
       if (IsBetter(rec.slot->sample, *best)) {
         std::memcpy(best, &rec.slot->sample, sizeof(RawSample));
         best->captured_at_ms = platform::EpochMs();  // when the kept sample was taken
@@ -141,12 +144,11 @@ void CaptureAndHandOff(ThreadRecord& rec, uint64_t stalled_ns, int signo) {
       // A thread in native code is sampled once: each signal cuts a non-restartable
       // syscall short with EINTR.
       if (SampleLooksComplete(*best) || i + 1 == kMaxSamplesPerStall) break;
-      if (rec.probe.Read().tick != tick_before) break;
       SleepNs(kResampleDelaysNs[i]);
     }
   }
-  if (best != nullptr && best->seq != 0 && rec.probe.Read().tick != tick_before) {
-    // The loop moved on while we sampled: the stack may already belong to healthy code.
+  if (best != nullptr && best->seq == 0 && partial.empty() && rec.probe.Read().tick != tick_before) {
+    // The loop moved on before the first sample: it would show healthy code. No report.
     rec.spare_sample.store(best, std::memory_order_release);
     for (auto& sub : rec.subscribers) {
       if (sub->owed_episode == rec.episode.id) sub->owed_episode = 0;

@@ -202,8 +202,12 @@ describe('a second copy of stallwatch loaded from another directory', PARALLEL, 
         const r = await run(['second-copy', sigA, sigB, order]);
         explain(r, () => {
           assertCleanExit(r);
-          const a = reportsTagged(r, 'a');
-          const b = reportsTagged(r, 'b');
+          // Under load the other copy's supervise() can itself stall the loop past the threshold
+          // (thread start-up): a real stall, reported, but not one of the two injected here.
+          const attach = (report) => report.frames.some((f) => f.kind === 'js' && (f.name === 'Supervisor' || f.name === 'supervise'));
+          const injected = (reports) => reports.filter((report) => !attach(report) || report.frames.some((f) => f.name === 'stallInCoexistence'));
+          const a = injected(reportsTagged(r, 'a'));
+          const b = injected(reportsTagged(r, 'b'));
           assert.equal(a.length, 2, 'the package copy reported both stalls');
           assert.equal(b.length, 2, 'the second copy reported both stalls');
           for (const report of a) assertCaptured(report, r, 'package copy report');
