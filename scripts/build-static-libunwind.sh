@@ -4,7 +4,8 @@
 #
 #   bash scripts/build-static-libunwind.sh [--source DIR] [--out DIR]
 #
-#   --source DIR  an unpacked libunwind source tree (a release tarball: configure is generated);
+#   --source DIR  an unpacked libunwind source tree (a release tarball: configure is generated;
+#                 also $LIBUNWIND_SOURCE_DIR, so scripts/prebuild.js can use it);
 #                 default: Debian's source package, fetched with `apt-get source` (see below)
 #   --out DIR     install prefix; gets include/libunwind*.h and lib/libunwind.a
 #                 default: <package root>/.prebuild-deps/libunwind
@@ -35,7 +36,7 @@
 # CFLAGS -O2 as Debian (its hardening flags are off for libunwind, -format aside).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-source_dir=""
+source_dir="${LIBUNWIND_SOURCE_DIR:-}"   # or --source; e.g. on a machine without apt-get
 out="$root/.prebuild-deps/libunwind"
 while [ "$#" -gt 0 ]; do
   case "$1" in
