@@ -97,7 +97,7 @@ before(async () => {
   explain(untar, () => assert.equal(untar.code, 0, 'tar -x'));
   const pkgDir = path.join(stage, 'package');
   const started = Date.now();
-  const built = await run(process.execPath, [path.join(ROOT, 'scripts', 'prebuild.js'), '--out', path.join(pkgDir, 'prebuilds')], {
+  const built = await run(process.execPath, [path.join(ROOT, 'scripts', 'prebuild.js'), '--abi', process.versions.modules, '--out', path.join(pkgDir, 'prebuilds')], {
     timeoutMs: 300000,
     rawEnv: npmEnv({ npm_config_nodedir: process.env.npm_config_nodedir || (fs.existsSync('/usr/include/node/node.h') ? '/usr' : '') }),
   });
@@ -276,6 +276,18 @@ test('installed with no compiler, make or python on PATH: the prebuild makes it 
     rawEnv: { ...env, STALLWATCH_THRESHOLD_MS: '200' },
   });
   assertInstalledReport(r, dir);
+
+  // Neither the prebuild (now not an ELF file) nor a local build loads: the error names the
+  // system the binary was wanted for, and why each candidate failed.
+  fs.writeFileSync(path.join(dir, 'node_modules', 'stallwatch', PREBUILD_PATH), 'not an ELF file\n');
+  const broken = await run(path.join(bin, 'node'), ['-e', "try { require('stallwatch').capabilities(); } catch (e) { console.log(e.message); process.exit(3); }"], { cwd: dir, rawEnv: env });
+  explain(broken, () => {
+    assert.equal(broken.code, 3);
+    assert.ok(broken.stdout.includes(`could not load the native addon for ${process.platform}-${process.arch} (libc: glibc `), 'platform, arch, libc');
+    assert.ok(broken.stdout.includes(`Node ${process.version} (ABI ${process.versions.modules})`), 'Node version and ABI');
+    assert.match(broken.stdout, /prebuild \S+node\.abi\d+\.node: .*(invalid ELF header|file too short)/);
+    assert.match(broken.stdout, /local build: not built/);
+  });
 });
 
 /** Every file the dynamic loader could open for libunwind.so.8 here (ldconfig's cache and the
