@@ -31,8 +31,11 @@
 #                                        (.gnu_debugdata symbols), which stallwatch does not call
 #   --disable-zlibdebuginfo              as Debian
 #   --disable-coredump/ptrace/setjmp     remote-unwinding libraries, not used
-#   per-thread cache, signal blocking, debug-frame: left at their defaults, as Debian builds them
-#   (so UNW_CACHE_PER_THREAD behaves exactly as with libunwind.so.8 on the build machine)
+#   per-thread cache, signal blocking, debug-frame: left at their defaults, as Debian builds them,
+#   so caching behaves exactly as with libunwind.so.8 on the build machine. (In 1.6.2 that means:
+#   unw_set_caching_policy turns UNW_CACHE_PER_THREAD into UNW_CACHE_GLOBAL, because its
+#   HAVE___THREAD is never defined by configure; lookups take the global cache's lock with
+#   signals blocked.)
 # CFLAGS -O2 as Debian (its hardening flags are off for libunwind, -format aside).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
