@@ -36,6 +36,8 @@
         "native/slot_table.cc",
         "native/stack_merge.cc",
         "native/symbolize.cc",
+        "native/thread_dump.cc",
+        "native/thread_freeze.cc",
         "native/thread_record.cc",
         "native/thread_util.cc",
         "native/watchdog.cc",

@@ -22,7 +22,7 @@ import * as readline from 'readline';
 import { ENV_VARIABLES, parseEnvConfig, type EnvContext } from './env-config';
 import { loadNative, packageRoot } from './load-native';
 import { resolveOptions, type SuperviseOptions } from './options';
-import type { BlockReport, UnblockedEvent } from './report';
+import type { BlockReport, StarvationReport, UnblockedEvent } from './report';
 
 /** How the CLI wants to end: an exit code, or the signal that killed the command. */
 export type Outcome = { code: number } | { signal: NodeJS.Signals };
@@ -95,8 +95,8 @@ const FORMAT_HELP = `Usage: stallwatch format <reports.jsonl | ->
 
 Prints a JSON-lines log (logFormat: 'json', STALLWATCH_LOG_FORMAT=json) in the text format,
 with formatReport(): culprit marked, runtime internals folded. "-" reads standard input.
-"unblocked" entries are printed as their one-line text form; lines that are not stallwatch
-entries are skipped and counted on stderr.
+"unblocked" and "starvation" entries are printed in their text forms; lines that are not
+stallwatch entries are skipped and counted on stderr.
 
 Options:
   -h, --help   show this help
@@ -382,9 +382,13 @@ async function format(args: readonly string[]): Promise<Outcome> {
   }
 
   let formatReport: (report: BlockReport) => string;
+  let formatUnblocked: (event: UnblockedEvent) => string;
+  let formatStarvation: (report: StarvationReport) => string;
   try {
     const binding = loadNative();
     formatReport = (report) => binding.formatReport(report);
+    formatUnblocked = (event) => binding.formatLogEntry('unblocked', event);
+    formatStarvation = (report) => binding.formatLogEntry('starvation', report);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     return { code: 1 };
@@ -392,6 +396,7 @@ async function format(args: readonly string[]): Promise<Outcome> {
 
   let reports = 0;
   let unblocked = 0;
+  let starved = 0;
   const skipped: number[] = [];
   const out: string[] = [];
   const flush = (): void => {
@@ -417,6 +422,9 @@ async function format(args: readonly string[]): Promise<Outcome> {
     } else if (kind === 'unblocked') {
       out.push(formatUnblocked(entry as UnblockedEvent));
       unblocked++;
+    } else if (kind === 'starvation') {
+      out.push(formatStarvation(entry as StarvationReport));
+      starved++;
     } else skipped.push(lineNumber);
     if (out.length >= 64) flush();
   };
@@ -430,7 +438,9 @@ async function format(args: readonly string[]): Promise<Outcome> {
   }
   flush();
 
-  const counts = `${plural(reports, 'report')}, ${plural(unblocked, 'unblocked event')}`;
+  const counts =
+    `${plural(reports, 'report')}, ${plural(unblocked, 'unblocked event')}` +
+    (starved > 0 ? `, ${plural(starved, 'starvation report')}` : '');
   const skippedText =
     skipped.length === 0
       ? ''
@@ -438,7 +448,7 @@ async function format(args: readonly string[]): Promise<Outcome> {
         ? `; skipped 1 line that is not a stallwatch JSON entry (line ${skipped[0]})`
         : `; skipped ${skipped.length} lines that are not stallwatch JSON entries (lines ${skipped.slice(0, 10).join(', ')}${skipped.length > 10 ? ', ...' : ''})`;
   process.stderr.write(`stallwatch format: ${counts}${skippedText}\n`);
-  if (reports + unblocked === 0 && skipped.length > 0) {
+  if (reports + unblocked + starved === 0 && skipped.length > 0) {
     process.stderr.write(
       'stallwatch format: no JSON entries found; a text log (the default log format) is already readable as it is\n',
     );
@@ -447,23 +457,18 @@ async function format(args: readonly string[]): Promise<Outcome> {
   return { code: 0 };
 }
 
-function entryKind(entry: unknown): 'blocked' | 'unblocked' | undefined {
+function entryKind(entry: unknown): 'blocked' | 'unblocked' | 'starvation' | undefined {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return undefined;
-  const { event, frames, blockedMs } = entry as { event?: unknown; frames?: unknown; blockedMs?: unknown };
+  const { event, frames, blockedMs, waitingMs } = entry as {
+    event?: unknown;
+    frames?: unknown;
+    blockedMs?: unknown;
+    waitingMs?: unknown;
+  };
   if (event === 'blocked' || (event === undefined && Array.isArray(frames))) return Array.isArray(frames) ? 'blocked' : undefined;
   if (event === 'unblocked' && typeof blockedMs === 'number') return 'unblocked';
+  if (event === 'starvation' && typeof waitingMs === 'number') return 'starvation';
   return undefined;
-}
-
-/** The text log's unblocked entry (docs/log-format.md), including its empty line. */
-export function formatUnblocked(event: UnblockedEvent): string {
-  const thread =
-    event.threadId === 0
-      ? 'main thread'
-      : `worker ${event.threadId}${event.threadName ? ` ${JSON.stringify(event.threadName)}` : ''}`;
-  // As native/report_format.cc: llround (half away from zero), non-finite values as 0.
-  const ms = Number.isFinite(event.blockedMs) ? Math.sign(event.blockedMs) * Math.round(Math.abs(event.blockedMs)) : 0;
-  return `stallwatch: ${thread} (tid ${event.tid}) unblocked after ${ms} ms\n\n`;
 }
 
 function plural(n: number, word: string): string {

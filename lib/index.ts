@@ -5,10 +5,20 @@
 import { loadNative } from './load-native';
 import type { CaptureStats, NativeCapabilities } from './native';
 import { describeValue, type SuperviseOptions } from './options';
-import type { BlockReport } from './report';
-import { Supervisor, threadHandleCount } from './supervisor';
+import type { BlockReport, ThreadDump } from './report';
+import { resolveSignalNumber } from './signals';
+import { lastSupervisedSignal, Supervisor, threadHandleCount } from './supervisor';
 
-export type { BlockReport, Frame, StallProfile, UnblockedEvent, VmState } from './report';
+export type {
+  BlockReport,
+  Frame,
+  StallProfile,
+  StarvationReport,
+  ThreadDump,
+  ThreadStack,
+  UnblockedEvent,
+  VmState,
+} from './report';
 export { toCpuProfile, toFolded, toPprof } from './export';
 export { createOtelReporter, emitToOpenTelemetry, otelListener, otelLogRecord } from './otel';
 export type {
@@ -25,6 +35,8 @@ export type { LogFormat, LogTarget, ResolvedOptions, SuperviseOptions } from './
 // A type only: handles come from supervise(); the constructor's binding parameter is internal.
 export type { Supervisor };
 export type Capabilities = NativeCapabilities;
+export type { OnStallHook, StallActions } from './reporter-host';
+export type { TerminateOutcome } from './native';
 export type { CaptureStats };
 
 /**
@@ -57,6 +69,58 @@ export function formatReport(report: BlockReport): string {
     );
   }
   return loadNative().formatReport(report);
+}
+
+export interface DumpThreadsOptions {
+  /** The signal that freezes each thread for its walk. Default: the signal of this thread's
+   *  latest supervise() call, else 'SIGURG'. Same names as supervise()'s `signal`. */
+  signal?: string;
+  /** Frames kept per thread, 1 to 1024. Default 128. */
+  maxFrames?: number;
+}
+
+/**
+ * The native stack of every thread of the process, now: like a JVM thread dump or Go's SIGQUIT
+ * dump. Each thread is frozen in turn (a signal, then a short wait in its handler) while this
+ * thread walks its stack; threads that block the signal are listed without a stack. Runs
+ * synchronously on the calling thread: tens of milliseconds, more the first time (symbol tables).
+ */
+export function dumpThreads(options?: DumpThreadsOptions): ThreadDump {
+  const candidate: unknown = options ?? {};
+  if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
+    throw new TypeError(`stallwatch: dumpThreads() options must be an object, got ${describeValue(candidate)}`);
+  }
+  for (const key of Object.keys(candidate)) {
+    if (key !== 'signal' && key !== 'maxFrames') {
+      throw new TypeError(`stallwatch: dumpThreads() has no option ${JSON.stringify(key)}; known are signal, maxFrames`);
+    }
+  }
+  const { signal, maxFrames } = candidate as { signal?: unknown; maxFrames?: unknown };
+  const binding = loadNative();
+  const signalName = signal ?? lastSupervisedSignal() ?? 'SIGURG';
+  if (typeof signalName !== 'string') {
+    throw new TypeError(`stallwatch: dumpThreads() option "signal" must be a signal name, got ${describeValue(signalName)}`);
+  }
+  const signo = resolveSignalNumber(signalName, binding.capabilities());
+  const frames = maxFrames ?? 128;
+  if (typeof frames !== 'number') {
+    throw new TypeError(`stallwatch: dumpThreads() option "maxFrames" must be an integer from 1 to 1024, got ${describeValue(frames)}`);
+  }
+  if (!Number.isInteger(frames) || frames < 1 || frames > 1024) {
+    throw new RangeError(`stallwatch: dumpThreads() option "maxFrames" must be an integer from 1 to 1024, got ${describeValue(frames)}`);
+  }
+  return binding.dumpThreads(signo, frames);
+}
+
+/** Renders a dumpThreads() result as text (the same layout as a report's `all threads` section). */
+export function formatThreadDump(dump: ThreadDump): string {
+  const candidate: unknown = dump;
+  if (typeof candidate !== 'object' || candidate === null || !Array.isArray((candidate as { threads?: unknown }).threads)) {
+    throw new TypeError(
+      `stallwatch: formatThreadDump() expects a ThreadDump (an object with a "threads" array), got ${describeValue(candidate)}`,
+    );
+  }
+  return loadNative().formatThreadDump(dump);
 }
 
 /** Capture statistics for this process: how long stalled threads spent in the signal handler. */

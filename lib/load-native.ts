@@ -41,6 +41,11 @@ const REQUIRED_FUNCTIONS = [
   'nameThread',
   'setReporterSink',
   'sinkAcknowledge',
+  'dumpThreads',
+  'formatThreadDump',
+  'formatLogEntry',
+  'terminateStalledWorker',
+  'abortProcess',
 ] as const satisfies ReadonlyArray<keyof NativeBinding>;
 
 /** The C library of this process, as far as prebuild selection is concerned. */

@@ -1,7 +1,7 @@
 /**
  * The one typed seam to the compiled addon. Nothing else in lib/ touches the binding.
  */
-import type { BlockReport, UnblockedEvent } from './report';
+import type { BlockReport, StarvationReport, ThreadDump, UnblockedEvent } from './report';
 
 /** Options after validation, as the addon expects them. */
 export interface NativeConfig {
@@ -22,12 +22,27 @@ export interface NativeConfig {
   sampleNative: boolean;
   terminateWorkerAfterMs: number;
   abortAfterMs: number;
+  /** Blocked reports also carry every thread's stack. */
+  allThreads?: boolean;
+  /** Report a loop parked this long with requests in flight and no I/O event; 0 = off. */
+  starvationMs?: number;
   /** A reporter worker's subscription: receives forwarded reports, is never monitored itself. */
   sink?: boolean;
 }
 
-export type NativeEventKind = 'blocked' | 'unblocked';
-export type NativeEventCallback = (kind: NativeEventKind, payload: BlockReport | UnblockedEvent) => void;
+export type TerminateOutcome =
+  | 'terminated'
+  | 'not-terminable'
+  | 'not-stalled'
+  | 'already-terminating'
+  | 'main-thread'
+  | 'unknown-thread';
+
+export type NativeEventKind = 'blocked' | 'unblocked' | 'starved';
+export type NativeEventCallback = (
+  kind: NativeEventKind,
+  payload: BlockReport | UnblockedEvent | StarvationReport,
+) => void;
 
 export interface NativeCapabilities {
   platform: string;
@@ -78,4 +93,15 @@ export interface NativeBinding {
   setReporterSink(id: number, sinkId: number): boolean;
   /** Reporter worker: its handler is done with one report (abortAfterMs waits for this). */
   sinkAcknowledge(): void;
+  /** Every thread's native stack, now, frozen one at a time with signal `signo`. */
+  dumpThreads(signo: number, maxFrames: number): ThreadDump;
+  /** Renders a thread dump as text. */
+  formatThreadDump(dump: ThreadDump): string;
+  /** The text log entry of an 'unblocked' event or a starvation report. */
+  formatLogEntry(kind: 'unblocked', entry: UnblockedEvent): string;
+  formatLogEntry(kind: 'starvation', entry: StarvationReport): string;
+  /** onStall hooks: terminates the stalled worker with this OS tid, if its stall goes on. */
+  terminateStalledWorker(tid: number): TerminateOutcome;
+  /** onStall hooks: flushes the log (bounded), then abort(). */
+  abortProcess(): never;
 }

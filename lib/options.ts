@@ -52,6 +52,14 @@ export interface SuperviseOptions {
    *  It runs in a worker thread stallwatch owns and gets every report at once, even while the
    *  stalled thread stays stuck. */
   reporter?: string;
+  /** Blocked reports also carry the native stack of every thread of the process (`threads`),
+   *  like a JVM thread dump: libuv's threadpool, V8's platform threads, other addons' threads.
+   *  Costs each other thread a signal and a short freeze per report. Default false. */
+  allThreads?: boolean;
+  /** Report (event 'starved', and the log) a loop that stays parked this long with libuv requests
+   *  in flight and no I/O event, e.g. threadpool work that never completes; the report carries
+   *  every thread's stack. Needs Node 20+. 0 (default) = off. */
+  starvationMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -71,6 +79,8 @@ export interface ResolvedOptions {
   readonly abortAfterMs: number;
   /** As given; resolved to a file when the handle starts. */
   readonly reporter: string | undefined;
+  readonly allThreads: boolean;
+  readonly starvationMs: number;
 }
 
 interface IntegerRule {
@@ -86,6 +96,7 @@ const INTEGER_OPTIONS = {
   sampleIntervalMs: { min: 0, max: 60_000, fallback: 0 },
   terminateWorkerAfterMs: { min: 0, max: 86_400_000, fallback: 0 },
   abortAfterMs: { min: 0, max: 86_400_000, fallback: 0 },
+  starvationMs: { min: 0, max: 3_600_000, fallback: 0 },
 } as const satisfies Record<string, IntegerRule>;
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set<keyof SuperviseOptions>([
@@ -101,6 +112,8 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set<keyof SuperviseOptions>([
   'terminateWorkerAfterMs',
   'abortAfterMs',
   'reporter',
+  'allThreads',
+  'starvationMs',
 ]);
 
 const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
@@ -139,6 +152,8 @@ export function resolveOptions(
     terminateWorkerAfterMs: resolveInteger('terminateWorkerAfterMs', options.terminateWorkerAfterMs),
     abortAfterMs: resolveInteger('abortAfterMs', options.abortAfterMs),
     reporter: resolveReporter(options.reporter),
+    allThreads: resolveBoolean('allThreads', options.allThreads, false),
+    starvationMs: resolveInteger('starvationMs', options.starvationMs),
   });
 }
 
@@ -167,6 +182,8 @@ export function toNativeConfig(
     sampleNative: options.sampleNative,
     terminateWorkerAfterMs: options.terminateWorkerAfterMs,
     abortAfterMs: options.abortAfterMs,
+    allThreads: options.allThreads,
+    starvationMs: options.starvationMs,
   };
 }
 

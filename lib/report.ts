@@ -48,6 +48,56 @@ export interface BlockReport {
   partial?: string;
   /** Stalls that were not reported (rate limit) since the previous report of this thread. */
   suppressed?: number;
+  /** `allThreads: true`: every thread of the process, taken just after this thread's capture. */
+  threads?: ThreadStack[];
+}
+
+/** One thread of the process in a thread dump (`dumpThreads()`, `allThreads`, starvation). */
+export interface ThreadStack {
+  /** OS thread id. */
+  tid: number;
+  /** The OS thread name (`/proc/self/task/<tid>/comm`); Node's own threads are all `node`. */
+  name: string;
+  /** What stallwatch recognizes the thread as: `main JS thread`, `worker thread <id>`,
+   *  `libuv threadpool`, `V8 platform worker`, `inspector`, `stallwatch`, ...; absent if unknown. */
+  role?: string;
+  /** The scheduler state: `running`, `sleeping`, `disk-sleep`, `stopped`, ... */
+  runState?: string;
+  /** `worker_threads` threadId when the thread is a supervised JS thread. */
+  threadId?: number;
+  /** Native frames, innermost first. Code V8 generated is listed unnamed (kind `v8`). */
+  frames: Frame[];
+  /** Absent when the stack is complete; otherwise what is missing and why (e.g. the thread
+   *  blocks the signal, as stallwatch's own threads do). */
+  partial?: string;
+}
+
+/** The result of `dumpThreads()`. */
+export interface ThreadDump {
+  pid: number;
+  /** Epoch ms when the dump began. */
+  capturedAt: number;
+  threads: ThreadStack[];
+  /** Absent when every listed thread could be dumped as described per thread; set when the dump
+   *  as a whole is missing something (e.g. not implemented on this OS). */
+  partial?: string;
+}
+
+/** `starvationMs`: the loop stayed parked with libuv requests in flight (fs, dns, crypto or
+ *  addon work in the threadpool, socket writes, ...) and processed no I/O event for this long. */
+export interface StarvationReport {
+  threadId: number;
+  threadName?: string;
+  tid: number;
+  pid: number;
+  /** How long the loop had waited, with requests in flight and no I/O event. */
+  waitingMs: number;
+  /** libuv requests in flight when the loop last ran its prepare phase. */
+  requestsInFlight: number;
+  capturedAt: number;
+  /** Every thread of the process: where the work the loop waits for is stuck. */
+  threads: ThreadStack[];
+  partial?: string;
 }
 
 /** Stacks sampled over the whole of a long stall (`sampleIntervalMs`), aggregated. */

@@ -9,7 +9,7 @@ import type { NativeBinding, NativeEventKind } from './native';
 import { resolveOptions, toNativeConfig, type ResolvedOptions } from './options';
 import { startWorkerCoverage, stopWorkerCoverage } from './worker-coverage';
 import { resolveReporterModule, startReporter, type ReporterHandle } from './reporter';
-import type { BlockReport, UnblockedEvent } from './report';
+import type { BlockReport, StarvationReport, UnblockedEvent } from './report';
 import { mapReport } from './source-maps';
 
 export interface ThreadIdentity {
@@ -20,13 +20,17 @@ export interface ThreadIdentity {
 export interface Supervisor {
   on(event: 'blocked', listener: (report: BlockReport) => void): this;
   on(event: 'unblocked', listener: (event: UnblockedEvent) => void): this;
+  /** `starvationMs`: the loop waited with requests in flight and no I/O event. */
+  on(event: 'starved', listener: (report: StarvationReport) => void): this;
   /** A 'blocked' or 'unblocked' listener threw (see Supervisor#deliver). */
   on(event: 'error', listener: (error: unknown) => void): this;
   once(event: 'blocked', listener: (report: BlockReport) => void): this;
   once(event: 'unblocked', listener: (event: UnblockedEvent) => void): this;
+  once(event: 'starved', listener: (report: StarvationReport) => void): this;
   once(event: 'error', listener: (error: unknown) => void): this;
   off(event: 'blocked', listener: (report: BlockReport) => void): this;
   off(event: 'unblocked', listener: (event: UnblockedEvent) => void): this;
+  off(event: 'starved', listener: (report: StarvationReport) => void): this;
   off(event: 'error', listener: (error: unknown) => void): this;
 }
 
@@ -36,6 +40,12 @@ export interface Supervisor {
 // be lost. 'beforeExit' runs right then: it tells the addon the loop moved (closing the
 // episode) and lets it keep the loop alive until the events are delivered.
 let openHandles = 0;
+/** The capture signal of this thread's most recent supervise() (dumpThreads() defaults to it). */
+let lastSignal: string | undefined;
+
+export function lastSupervisedSignal(): string | undefined {
+  return lastSignal;
+}
 let onBeforeExit: (() => void) | undefined;
 
 function watchLoopEnd(binding: NativeBinding): void {
@@ -79,6 +89,7 @@ export class Supervisor extends EventEmitter {
       this.#deliver(kind, payload),
     );
     watchLoopEnd(binding);
+    lastSignal = this.options.signal;
     if (this.options.workers) startWorkerCoverage(binding, this.options);
     if (reporterModule !== undefined) this.#reporter = startReporter(binding, this.#subscriptionId, reporterModule);
   }
@@ -99,11 +110,11 @@ export class Supervisor extends EventEmitter {
     this.#binding.unsubscribe(this.#subscriptionId);
   }
 
-  #deliver(kind: NativeEventKind, payload: BlockReport | UnblockedEvent): void {
+  #deliver(kind: NativeEventKind, payload: BlockReport | UnblockedEvent | StarvationReport): void {
     // The addon may have queued events for this thread before close(); nobody wants them now.
     if (this.#closed) return;
     try {
-      if (kind !== 'blocked' && kind !== 'unblocked') {
+      if (kind !== 'blocked' && kind !== 'unblocked' && kind !== 'starved') {
         throw new Error(`stallwatch: internal error: unknown native event kind ${JSON.stringify(kind)}`);
       }
       // Payloads are passed through as built by the addon (plain objects), not copied; a report

@@ -21,6 +21,8 @@
 #include "reporter.h"
 #include "signal_capture.h"
 #include "slot_table.h"
+#include "symbolize.h"
+#include "thread_dump.h"
 #include "watchdog.h"
 #include "worker_coverage.h"
 
@@ -228,6 +230,8 @@ Napi::Value Subscribe(const Napi::CallbackInfo& info) {
   sub_config.sample_native = config.Bool("sampleNative");
   sub_config.sink = config.Bool("sink");
   sub_config.sample_interval_ms = config.OptionalInt("sampleIntervalMs", 0, 60000);
+  sub_config.all_threads = config.Bool("allThreads");
+  sub_config.starvation_ms = config.OptionalInt("starvationMs", 0, 3600000);
   sub_config.terminate_after_ms = config.OptionalInt("terminateWorkerAfterMs", 0, 86400000);
   sub_config.abort_after_ms = config.OptionalInt("abortAfterMs", 0, 86400000);
   std::string format;
@@ -258,6 +262,12 @@ Napi::Value Subscribe(const Napi::CallbackInfo& info) {
     }
   }
   if (config.failed()) return env.Undefined();
+  if (sub_config.starvation_ms > 0 && !LoopProbe::StarvationWatchSupported()) {
+    napi_throw_error(env, nullptr,
+                     "stallwatch: option \"starvationMs\" needs libuv's uv_metrics_info (libuv 1.45, Node 20 or "
+                     "newer); this Node's libuv does not have it");
+    return env.Undefined();
+  }
 
   PinThisLibrary();
   NativeUnwinder::Initialize();
@@ -303,6 +313,7 @@ Napi::Value Subscribe(const Napi::CallbackInfo& info) {
     }
     record.subscribers.push_back(subscriber);
   }
+  if (sub_config.starvation_ms > 0) state->record->probe.EnableStarvationWatch();
   Registry::WakeWatchdog();
   return Napi::Number::New(env, subscriber->id);
 }
@@ -404,6 +415,74 @@ Napi::Value FormatReport(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, FormatReportText(ReportFromJs(info[0].As<Napi::Object>())));
 }
 
+// dumpThreads(signo, maxFrames): every thread's native stack, now. Runs on the calling JS
+// thread, which is held for as long as the walks take (each other thread is frozen only for
+// its own walk). The TS layer validates the arguments.
+Napi::Value DumpThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "stallwatch: dumpThreads(signo, maxFrames)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  // One symbolizer for every dumpThreads() call in the process (its tables are large); the
+  // reporter thread has its own.
+  static std::mutex symbolizer_mutex;
+  static NativeSymbolizer* symbolizer = new NativeSymbolizer();  // process lifetime
+  ThreadDump dump;
+  {
+    std::lock_guard<std::mutex> lock(symbolizer_mutex);
+    symbolizer->BeginReport();
+    dump = ThreadDumper::DumpAll(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(),
+                                 *symbolizer);
+  }
+  napi_value result = ThreadDumpToJs(env, dump);
+  if (result == nullptr) return env.Undefined();
+  return Napi::Value(env, result);
+}
+
+// onStall hooks (reporter worker): terminate the stalled worker a report came from.
+Napi::Value TerminateStalledWorker(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "stallwatch: terminateStalledWorker(tid)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::String::New(env, Watchdog::TerminateStalledWorker(info[0].As<Napi::Number>().Int64Value()));
+}
+
+// onStall hooks: abort() for a core dump, once the log has what was queued (bounded).
+Napi::Value AbortProcess(const Napi::CallbackInfo& info) {
+  LogWriter::Flush(2000);
+  abort();
+  return info.Env().Undefined();
+}
+
+// formatLogEntry(kind, entry): the text log entry of an 'unblocked' event or a starvation
+// report, as the text log writes it (stallwatch format uses it for JSON logs).
+Napi::Value FormatLogEntry(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsObject()) {
+    Napi::TypeError::New(env, "stallwatch: formatLogEntry(kind, entry)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const std::string kind = info[0].As<Napi::String>().Utf8Value();
+  const Napi::Object entry = info[1].As<Napi::Object>();
+  if (kind == "unblocked") return Napi::String::New(env, FormatUnblockedText(UnblockedFromJs(entry)));
+  if (kind == "starvation") return Napi::String::New(env, FormatStarvationText(StarvationFromJs(entry)));
+  Napi::RangeError::New(env, "stallwatch: formatLogEntry() kind must be \"unblocked\" or \"starvation\"")
+      .ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value FormatThreadDump(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    Napi::TypeError::New(env, "stallwatch: formatThreadDump(dump) needs a thread dump object").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::String::New(env, FormatThreadDumpText(ThreadDumpFromJs(info[0].As<Napi::Object>())));
+}
+
 Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   NativeUnwinder::Initialize();
@@ -467,6 +546,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unsubscribe", Napi::Function::New(env, Unsubscribe, "unsubscribe"));
   exports.Set("formatReport", Napi::Function::New(env, FormatReport, "formatReport"));
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
+  exports.Set("dumpThreads", Napi::Function::New(env, DumpThreads, "dumpThreads"));
+  exports.Set("formatThreadDump", Napi::Function::New(env, FormatThreadDump, "formatThreadDump"));
+  exports.Set("formatLogEntry", Napi::Function::New(env, FormatLogEntry, "formatLogEntry"));
+  exports.Set("terminateStalledWorker", Napi::Function::New(env, TerminateStalledWorker, "terminateStalledWorker"));
+  exports.Set("abortProcess", Napi::Function::New(env, AbortProcess, "abortProcess"));
   return exports;
 }
 

@@ -43,6 +43,11 @@ void CallJs(napi_env env, napi_value, void* context, void* data) {
         CallListener(env, record, id, "blocked", ReportToJs(env, *delivery->report, suppressed));
       }
       break;
+    case Delivery::Kind::kStarved:
+      for (const auto& target : delivery->targets) {
+        CallListener(env, record, target.first, "starved", StarvationToJs(env, *delivery->starvation));
+      }
+      break;
     case Delivery::Kind::kUnblocked:
       for (const auto& target : delivery->targets) {
         CallListener(env, record, target.first, "unblocked", UnblockedToJs(env, delivery->unblocked));

@@ -14,9 +14,10 @@
 namespace stallwatch {
 
 struct Delivery {
-  enum class Kind { kBlocked, kUnblocked, kLoopRelease };
+  enum class Kind { kBlocked, kUnblocked, kLoopRelease, kStarved };
   Kind kind = Kind::kBlocked;
   std::shared_ptr<const Report> report;              // kBlocked
+  std::shared_ptr<const StarvationReport> starvation;  // kStarved
   UnblockedEvent unblocked;                          // kUnblocked
   std::vector<std::pair<uint32_t, uint32_t>> targets;  // subscriber id, suppressed count
   // An unblocked event that ends this thread's own episode releases the loop hold; one

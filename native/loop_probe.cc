@@ -1,8 +1,30 @@
 #include "loop_probe.h"
 
+#include <dlfcn.h>
+
 #include "platform/platform.h"
 
 namespace stallwatch {
+namespace {
+
+// uv_metrics_t as libuv 1.45 defines it (public and ABI-stable); declared here so that the
+// addon also builds against the headers of Node 18, whose libuv lacks it.
+struct UvMetrics {
+  uint64_t loop_count;
+  uint64_t events;
+  uint64_t events_waiting;
+  uint64_t* reserved[13];
+};
+using MetricsInfoFn = int (*)(uv_loop_t*, UvMetrics*);
+
+MetricsInfoFn MetricsInfo() {
+  static const MetricsInfoFn fn = reinterpret_cast<MetricsInfoFn>(dlsym(RTLD_DEFAULT, "uv_metrics_info"));
+  return fn;
+}
+
+}  // namespace
+
+bool LoopProbe::StarvationWatchSupported() { return MetricsInfo() != nullptr; }
 
 struct LoopProbe::Handles {
   uv_prepare_t prepare;
@@ -71,6 +93,31 @@ void LoopProbe::OnHook(bool is_prepare) {
   const uint64_t now = platform::MonotonicNs();
   // Read before entering poll; the watchdog subtracts it from the idle time it reads later.
   const uint64_t idle = is_prepare ? uv_metrics_idle_time(loop_) : 0;
+  // Starvation: requests in flight and no I/O event processed (threadpool completions arrive
+  // as events) since the first prepare hook that saw them. Read before the loop parks.
+  uint32_t requests = requests_in_flight_.load(std::memory_order_relaxed);
+  uint64_t starving_since = starving_since_ns_.load(std::memory_order_relaxed);
+  uint64_t requests_epoch = requests_epoch_.load(std::memory_order_relaxed);
+  if (is_prepare && starvation_watch_.load(std::memory_order_relaxed)) {
+    UvMetrics metrics{};
+    const bool have_events = MetricsInfo() != nullptr && MetricsInfo()(loop_, &metrics) == 0;
+    requests = loop_->active_reqs.count;
+    if (requests == 0 || !have_events) {
+      starving_since = 0;
+    } else if (starving_since == 0 || metrics.events != last_events_) {
+      starving_since = now;
+    }
+    // Our own report delivery wakes the loop too (an event), and a listener's write adds and
+    // completes a request of its own: only the count falling below where this epoch began (a
+    // request that was in flight completed), or none left, makes a new starvation reportable.
+    if (requests == 0 || requests < epoch_baseline_) {
+      ++requests_epoch;
+      epoch_baseline_ = requests;
+    } else if (epoch_baseline_ == 0) {
+      epoch_baseline_ = requests;
+    }
+    last_events_ = metrics.events;
+  }
   const uint32_t s = seq_.load(std::memory_order_relaxed);
   seq_.store(s + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
@@ -78,13 +125,17 @@ void LoopProbe::OnHook(bool is_prepare) {
   hook_ns_.store(now, std::memory_order_relaxed);
   idle_at_prepare_ns_.store(idle, std::memory_order_relaxed);
   in_poll_phase_.store(is_prepare, std::memory_order_relaxed);
+  requests_in_flight_.store(requests, std::memory_order_relaxed);
+  starving_since_ns_.store(starving_since, std::memory_order_relaxed);
+  requests_epoch_.store(requests_epoch, std::memory_order_relaxed);
   seq_.store(s + 2, std::memory_order_release);
 
   if (attention && on_progress_ != nullptr) on_progress_(on_progress_data_);
 }
 
 LoopProbe::Progress LoopProbe::Read() const {
-  uint64_t tick = 0, hook_ns = 0, idle_at_prepare = 0;
+  uint64_t tick = 0, hook_ns = 0, idle_at_prepare = 0, starving_since = 0, requests_epoch = 0;
+  uint32_t requests = 0;
   bool in_poll = false;
   // The writer holds the odd state for a handful of stores; a reader that keeps seeing it
   // is looking at a thread that was interrupted right there, so stop retrying after a
@@ -95,12 +146,18 @@ LoopProbe::Progress LoopProbe::Read() const {
     hook_ns = hook_ns_.load(std::memory_order_relaxed);
     idle_at_prepare = idle_at_prepare_ns_.load(std::memory_order_relaxed);
     in_poll = in_poll_phase_.load(std::memory_order_relaxed);
+    requests = requests_in_flight_.load(std::memory_order_relaxed);
+    starving_since = starving_since_ns_.load(std::memory_order_relaxed);
+    requests_epoch = requests_epoch_.load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
     if ((before & 1) == 0 && seq_.load(std::memory_order_relaxed) == before) break;
   }
   Progress p;
   p.tick = tick;
   p.last_progress_ns = hook_ns;
+  p.requests_in_flight = requests;
+  p.starving_since_ns = starving_since;
+  p.requests_epoch = requests_epoch;
   if (in_poll) {
     const uint64_t idle_now = uv_metrics_idle_time(loop_);
     const uint64_t parked_ns = idle_now > idle_at_prepare ? idle_now - idle_at_prepare : 0;

@@ -26,6 +26,14 @@ class LoopProbe {
     uint64_t tick = 0;              // iteration hooks run so far
     uint64_t last_progress_ns = 0;  // MonotonicNs of the last moment the loop moved
     bool parked = false;            // inside the kernel poll call right now
+    // Starvation watch (when enabled): libuv requests in flight at the last prepare hook, and
+    // since when the loop has had requests in flight without processing any I/O event (the
+    // moment of the first such prepare hook); 0 when it has none in flight.
+    uint32_t requests_in_flight = 0;
+    uint64_t starving_since_ns = 0;
+    // Moves when a request completes (the count drops) or none are left: a starvation that
+    // was reported is reported again only after this moved.
+    uint64_t requests_epoch = 0;
   };
   using ProgressHook = void (*)(void* data);
 
@@ -46,6 +54,13 @@ class LoopProbe {
 
   void SetAttention(bool on) { attention_.store(on, std::memory_order_release); }
 
+  // starvationMs needs libuv's event counter (uv_metrics_info, libuv 1.45, Node 20+), looked
+  // up at run time so one build also loads on older Node versions.
+  static bool StarvationWatchSupported();
+  // JS thread. From the next iteration on, the prepare hook also records requests in flight
+  // and I/O events processed (two loads and a call that copies three counters).
+  void EnableStarvationWatch() { starvation_watch_.store(true, std::memory_order_relaxed); }
+
  private:
   struct Handles;
   void OnHook(bool is_prepare);
@@ -64,6 +79,14 @@ class LoopProbe {
   std::atomic<uint64_t> hook_ns_{0};
   std::atomic<uint64_t> idle_at_prepare_ns_{0};
   std::atomic<bool> in_poll_phase_{false};
+  std::atomic<uint32_t> requests_in_flight_{0};
+  std::atomic<uint64_t> starving_since_ns_{0};
+  std::atomic<uint64_t> requests_epoch_{0};
+
+  // Starvation watch, loop thread only apart from the flag.
+  std::atomic<bool> starvation_watch_{false};
+  uint64_t last_events_ = 0;
+  uint32_t epoch_baseline_ = 0;  // requests in flight when the current epoch began
 };
 
 }  // namespace stallwatch

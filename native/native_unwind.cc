@@ -101,6 +101,28 @@ void SetUpLoaded() {
   WarmUpWalk();
   g_reason = nullptr;
 }
+
+// Records every frame the cursor reaches, innermost first. Async-signal-safe when the
+// per-thread cache is warm.
+void StepAll(unw_cursor_t* cursor, uintptr_t* out, uint32_t max, UnwindResult* result) {
+  for (;;) {
+    if (result->count == max) {
+      result->truncated = true;
+      break;
+    }
+    unw_word_t ip = 0;
+    if (g_unw.get_reg(cursor, UNW_REG_IP, &ip) != 0 || ip == 0) break;
+    out[result->count++] = static_cast<uintptr_t>(ip);
+    if (result->signal_frame < 0 && g_unw.is_signal_frame != nullptr && g_unw.is_signal_frame(cursor) > 0) {
+      result->signal_frame = static_cast<int>(result->count - 1);
+    }
+    const int rc = g_unw.step(cursor);
+    if (rc <= 0) {
+      result->error = rc;
+      break;
+    }
+  }
+}
 #endif
 
 }  // namespace
@@ -133,25 +155,8 @@ UnwindResult NativeUnwinder::Walk(void* ucontext, const platform::MachineRegiste
     auto* cursor = static_cast<unw_cursor_t*>(scratch);
     // UNW_INIT_SIGNAL_FRAME: the context is the interrupted one, so the first frame's pc is
     // exact (not a return address) and our own handler frames are never in the walk.
-    int rc = g_unw.init_local2(cursor, static_cast<unw_context_t*>(ucontext), UNW_INIT_SIGNAL_FRAME);
-    if (rc == 0) {
-      for (;;) {
-        if (result.count == max) {
-          result.truncated = true;
-          break;
-        }
-        unw_word_t ip = 0;
-        if (g_unw.get_reg(cursor, UNW_REG_IP, &ip) != 0 || ip == 0) break;
-        out[result.count++] = static_cast<uintptr_t>(ip);
-        if (result.signal_frame < 0 && g_unw.is_signal_frame != nullptr && g_unw.is_signal_frame(cursor) > 0) {
-          result.signal_frame = static_cast<int>(result.count - 1);
-        }
-        rc = g_unw.step(cursor);
-        if (rc <= 0) {
-          result.error = rc;
-          break;
-        }
-      }
+    if (g_unw.init_local2(cursor, static_cast<unw_context_t*>(ucontext), UNW_INIT_SIGNAL_FRAME) == 0) {
+      StepAll(cursor, out, max, &result);
       if (result.count > 0) return result;
     }
   }
@@ -161,6 +166,32 @@ UnwindResult NativeUnwinder::Walk(void* ucontext, const platform::MachineRegiste
   (void)scratch_size;
 #endif
   return WalkFramePointers(regs, stack_low, stack_high, out, max);
+}
+
+UnwindResult NativeUnwinder::WalkOutsideHandler(const void* ucontext, uintptr_t* out, uint32_t max) {
+  UnwindResult result;
+  if (max == 0) return result;
+#if defined(STALLWATCH_HAVE_LIBUNWIND)
+  if (g_have_libunwind) {
+    unw_context_t here;
+    unw_cursor_t cursor;
+    int rc;
+    if (ucontext != nullptr) {
+      // The copy is a whole ucontext_t, which is what unw_context_t is on Linux.
+      rc = g_unw.init_local2(&cursor, static_cast<unw_context_t*>(const_cast<void*>(ucontext)), UNW_INIT_SIGNAL_FRAME);
+    } else {
+      rc = g_unw.getcontext(&here) == 0 ? g_unw.init_local2(&cursor, &here, 0) : -1;
+    }
+    if (rc == 0) {
+      StepAll(&cursor, out, max, &result);
+      return result;
+    }
+    result.error = rc;
+  }
+#endif
+  if (ucontext != nullptr) out[result.count++] = platform::RegistersFromContext(ucontext).pc;
+  if (result.error == 0) result.error = -1;
+  return result;
 }
 
 UnwindResult NativeUnwinder::WalkFramePointers(const platform::MachineRegisters& regs, uintptr_t stack_low,

@@ -39,6 +39,13 @@ class NativeUnwinder {
                            uintptr_t stack_high, uintptr_t* out, uint32_t max, void* scratch,
                            size_t scratch_size);
 
+  // Ordinary thread only (takes libunwind's locks, may allocate). Walks another thread's
+  // interrupted context, copied while that thread holds still (thread_freeze.h), or, when
+  // `ucontext` is null, the calling thread from here. Without libunwind there is no safe walk
+  // of another thread's stack (its bounds are unknown): the result then holds only the
+  // interrupted pc and `error` is set.
+  static UnwindResult WalkOutsideHandler(const void* ucontext, uintptr_t* out, uint32_t max);
+
  private:
   static UnwindResult WalkFramePointers(const platform::MachineRegisters& regs, uintptr_t stack_low,
                                         uintptr_t stack_high, uintptr_t* out, uint32_t max);

@@ -26,6 +26,23 @@ struct Frame {
   uintptr_t address = 0;     // instruction address (native), code address (JS); 0 = none
 };
 
+// One thread of the process in a thread dump (dumpThreads(), allThreads, starvation).
+struct ThreadStack {
+  int64_t tid = 0;           // OS thread id
+  std::string name;          // the OS thread name (/proc/self/task/<tid>/comm)
+  std::string role;          // what stallwatch recognizes it as ("libuv threadpool", ...); "" if unknown
+  std::string run_state;     // the OS scheduler state: "running", "sleeping", "disk-sleep", ...
+  int thread_id = -1;        // worker_threads threadId when it is a monitored JS thread, else -1
+  std::vector<Frame> frames; // innermost first; empty when the stack could not be taken
+  std::string partial;       // empty when complete, else what is missing and why
+};
+
+struct ThreadDump {
+  double captured_at_ms = 0;
+  std::vector<ThreadStack> threads;
+  std::string partial;       // the dump as a whole: e.g. not supported on this OS
+};
+
 struct Report {
   int thread_id = 0;         // worker_threads threadId; 0 = main thread
   std::string thread_name;   // worker name, empty when none
@@ -37,6 +54,20 @@ struct Report {
   std::vector<Frame> frames; // innermost first
   std::string partial;       // empty when complete, else what is missing and why
   uint32_t suppressed = 0;   // stalls not reported since the previous report (rate limit)
+  std::shared_ptr<const ThreadDump> all_threads;  // allThreads: every thread of the process
+};
+
+// starvationMs: a loop that stayed parked, with requests in flight and no I/O event, this long.
+struct StarvationReport {
+  int thread_id = 0;
+  std::string thread_name;
+  int64_t tid = 0;
+  int64_t pid = 0;
+  double waiting_ms = 0;       // how long it had waited with requests in flight and no event
+  uint32_t requests_in_flight = 0;  // libuv requests (fs, dns, work, writes, ...) at the last look
+  double captured_at_ms = 0;
+  std::shared_ptr<const ThreadDump> all_threads;
+  std::string partial;         // empty when the dump is complete, else what is missing and why
 };
 
 // Stacks sampled over a whole stall (sampleIntervalMs), aggregated by identical stack.

@@ -330,6 +330,51 @@ void AppendThreadJson(JsonWriter& w, const char* event, int64_t pid, int thread_
   w.Decimal1("blockedMs", blocked_ms);
 }
 
+// ---- Thread dumps (allThreads, starvation, dumpThreads()) ---------------------------------
+
+// `  thread <tid> "<name>" (<role>, <state>)` then its partial line and frames, indented like
+// a report's own frames so a dump reads as a list of small reports.
+void AppendThreadsText(std::string& out, const ThreadDump& dump) {
+  out += "  all threads (" + std::to_string(dump.threads.size()) + "):\n";
+  for (const ThreadStack& t : dump.threads) {
+    out += "  thread " + std::to_string(t.tid) + " \"";
+    AppendEscaped(out, t.name, EscapeMode::kJson);
+    out += '"';
+    std::string detail = t.role;
+    if (!t.run_state.empty()) detail += (detail.empty() ? "" : ", ") + t.run_state;
+    if (!detail.empty()) {
+      out += " (";
+      AppendText(out, detail);
+      out += ')';
+    }
+    out += '\n';
+    if (!t.partial.empty()) {
+      out += "    partial: ";
+      AppendText(out, t.partial);
+      out += '\n';
+    }
+    if (!t.frames.empty()) AppendFrames(out, t.frames, -1);
+  }
+}
+
+void AppendThreadsJson(JsonWriter& w, const ThreadDump& dump) {
+  w.BeginArray("threads");
+  for (const ThreadStack& t : dump.threads) {
+    w.BeginObject();
+    w.Int("tid", t.tid);
+    w.String("name", t.name);
+    if (!t.role.empty()) w.String("role", t.role);
+    if (!t.run_state.empty()) w.String("runState", t.run_state);
+    if (t.thread_id >= 0) w.Int("threadId", t.thread_id);
+    w.BeginArray("frames");
+    for (const Frame& f : t.frames) AppendFrameJson(w, f);
+    w.EndArray();
+    if (!t.partial.empty()) w.String("partial", t.partial);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
 }  // namespace
 
 int FindCulprit(const Report& r) {
@@ -358,6 +403,7 @@ std::string FormatReportText(const Report& r) {
     out += " not reported (maxReportsPerMinute)\n";
   }
   AppendFrames(out, r.frames, FindCulprit(r));
+  if (r.all_threads) AppendThreadsText(out, *r.all_threads);
   out += '\n';
   return out;
 }
@@ -373,6 +419,7 @@ std::string FormatReportJson(const Report& r) {
   w.EndArray();
   if (!r.partial.empty()) w.String("partial", r.partial);
   if (r.suppressed > 0) w.Int("suppressed", r.suppressed);
+  if (r.all_threads) AppendThreadsJson(w, *r.all_threads);
   w.EndObject();
   std::string out = w.Take();
   out += '\n';
@@ -384,7 +431,21 @@ std::string FormatUnblockedText(const UnblockedEvent& e) {
   AppendThreadLabel(out, e.thread_id, e.thread_name);
   out += " (tid " + std::to_string(e.tid) + ") unblocked after ";
   out += std::to_string(ToInt64(e.blocked_ms));
-  out += " ms\n\n";
+  out += " ms\n";
+  // sampleIntervalMs: where the time went, as the stack most samples showed (the whole
+  // profile is in the JSON log and the 'unblocked' event).
+  if (e.profile && !e.profile->stacks.empty()) {
+    const StallProfile& p = *e.profile;
+    const StallProfile::Stack& top = p.stacks.front();
+    out += "  profile: " + std::to_string(p.samples) + (p.samples == 1 ? " sample" : " samples") + " every " +
+           std::to_string(ToInt64(p.interval_ms)) + " ms, " + std::to_string(p.stacks.size()) +
+           (p.stacks.size() == 1 ? " distinct stack" : " distinct stacks") + "; the hottest, in " +
+           std::to_string(top.count) + ":\n";
+    Report hottest;
+    hottest.frames = top.frames;
+    AppendFrames(out, hottest.frames, FindCulprit(hottest));
+  }
+  out += '\n';
   return out;
 }
 
@@ -392,8 +453,77 @@ std::string FormatUnblockedJson(const UnblockedEvent& e) {
   JsonWriter w;
   w.BeginObject();
   AppendThreadJson(w, "unblocked", e.pid, e.thread_id, e.thread_name, e.tid, e.blocked_ms);
+  if (e.profile) {
+    const StallProfile& p = *e.profile;
+    w.BeginObject("profile");
+    w.Decimal1("intervalMs", p.interval_ms);
+    w.Int("startedAt", ToInt64(p.started_at_ms));
+    w.Int("endedAt", ToInt64(p.ended_at_ms));
+    w.Int("samples", static_cast<int64_t>(p.samples));
+    w.BeginArray("stacks");
+    for (const StallProfile::Stack& stack : p.stacks) {
+      w.BeginObject();
+      w.BeginArray("frames");
+      for (const Frame& f : stack.frames) AppendFrameJson(w, f);
+      w.EndArray();
+      w.Int("count", static_cast<int64_t>(stack.count));
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
   w.EndObject();
   std::string out = w.Take();
+  out += '\n';
+  return out;
+}
+
+std::string FormatStarvationText(const StarvationReport& r) {
+  std::string out = "stallwatch: ";
+  AppendThreadLabel(out, r.thread_id, r.thread_name);
+  out += " (tid " + std::to_string(r.tid) + ") starved: waited ";
+  out += std::to_string(ToInt64(r.waiting_ms));
+  out += " ms with " + std::to_string(r.requests_in_flight);
+  out += r.requests_in_flight == 1 ? " request" : " requests";
+  out += " in flight and no I/O event, at " + IsoTime(r.captured_at_ms) + '\n';
+  if (!r.partial.empty()) {
+    out += "  partial: ";
+    AppendText(out, r.partial);
+    out += '\n';
+  }
+  if (r.all_threads) AppendThreadsText(out, *r.all_threads);
+  out += '\n';
+  return out;
+}
+
+std::string FormatStarvationJson(const StarvationReport& r) {
+  JsonWriter w;
+  w.BeginObject();
+  w.String("event", "starvation");
+  w.Int("pid", r.pid);
+  w.Int("threadId", r.thread_id);
+  if (!r.thread_name.empty()) w.String("threadName", r.thread_name);
+  w.Int("tid", r.tid);
+  w.Decimal1("waitingMs", r.waiting_ms);
+  w.Int("requestsInFlight", r.requests_in_flight);
+  w.Int("capturedAt", ToInt64(r.captured_at_ms));
+  if (r.all_threads) AppendThreadsJson(w, *r.all_threads);
+  if (!r.partial.empty()) w.String("partial", r.partial);
+  w.EndObject();
+  std::string out = w.Take();
+  out += '\n';
+  return out;
+}
+
+std::string FormatThreadDumpText(const ThreadDump& dump) {
+  std::string out = "stallwatch: thread dump of pid " + std::to_string(static_cast<long long>(getpid()));
+  out += " at " + IsoTime(dump.captured_at_ms) + '\n';
+  if (!dump.partial.empty()) {
+    out += "  partial: ";
+    AppendText(out, dump.partial);
+    out += '\n';
+  }
+  AppendThreadsText(out, dump);
   out += '\n';
   return out;
 }

@@ -22,6 +22,13 @@ std::string FormatReportJson(const Report& r);
 std::string FormatUnblockedText(const UnblockedEvent& e);
 std::string FormatUnblockedJson(const UnblockedEvent& e);
 
+// starvationMs: header `stallwatch: <thread> (tid <tid>) starved: waited <ms> ms with <n>
+// requests in flight and no I/O event, at <time>`, then every thread's stack.
+std::string FormatStarvationText(const StarvationReport& r);
+std::string FormatStarvationJson(const StarvationReport& r);
+// dumpThreads() as text (formatThreadDump()).
+std::string FormatThreadDumpText(const ThreadDump& dump);
+
 // Index in r.frames of the innermost frame of the application's own code (JS outside
 // node's built-ins and stallwatch, or native code outside node and system libraries), or -1.
 int FindCulprit(const Report& r);

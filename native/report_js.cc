@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <unistd.h>
+
 namespace stallwatch {
 namespace {
 
@@ -80,6 +82,45 @@ napi_value FrameToJs(napi_env env, const Frame& f) {
 
 napi_value FramesToJs(napi_env env, const std::vector<Frame>& frames);
 
+napi_value ThreadsToJs(napi_env env, const ThreadDump& dump) {
+  napi_value array = nullptr;
+  if (napi_create_array_with_length(env, dump.threads.size(), &array) != napi_ok) return nullptr;
+  for (size_t i = 0; i < dump.threads.size(); ++i) {
+    const ThreadStack& t = dump.threads[i];
+    ObjectBuilder o(env);
+    o.Number("tid", static_cast<double>(t.tid)).String("name", t.name);
+    if (!t.role.empty()) o.String("role", t.role);
+    if (!t.run_state.empty()) o.String("runState", t.run_state);
+    if (t.thread_id >= 0) o.Number("threadId", t.thread_id);
+    o.Value("frames", FramesToJs(env, t.frames));
+    if (!t.partial.empty()) o.String("partial", t.partial);
+    napi_value value = o.Finish();
+    if (value == nullptr || napi_set_element(env, array, static_cast<uint32_t>(i), value) != napi_ok) return nullptr;
+  }
+  return array;
+}
+
+napi_value ThreadDumpToJs(napi_env env, const ThreadDump& dump) {
+  ObjectBuilder o(env);
+  o.Number("pid", static_cast<double>(getpid())).Number("capturedAt", dump.captured_at_ms).Value("threads", ThreadsToJs(env, dump));
+  if (!dump.partial.empty()) o.String("partial", dump.partial);
+  return o.Finish();
+}
+
+napi_value StarvationToJs(napi_env env, const StarvationReport& r) {
+  ObjectBuilder o(env);
+  o.Number("threadId", r.thread_id);
+  if (!r.thread_name.empty()) o.String("threadName", r.thread_name);
+  o.Number("tid", static_cast<double>(r.tid))
+      .Number("pid", static_cast<double>(r.pid))
+      .Number("waitingMs", r.waiting_ms)
+      .Number("requestsInFlight", r.requests_in_flight)
+      .Number("capturedAt", r.captured_at_ms);
+  if (r.all_threads) o.Value("threads", ThreadsToJs(env, *r.all_threads));
+  if (!r.partial.empty()) o.String("partial", r.partial);
+  return o.Finish();
+}
+
 napi_value ReportToJs(napi_env env, const Report& r, uint32_t suppressed) {
   napi_value frames = FramesToJs(env, r.frames);
   if (frames == nullptr) return nullptr;
@@ -94,6 +135,7 @@ napi_value ReportToJs(napi_env env, const Report& r, uint32_t suppressed) {
       .Value("frames", frames);
   if (!r.partial.empty()) o.String("partial", r.partial);
   if (suppressed > 0) o.Number("suppressed", suppressed);
+  if (r.all_threads) o.Value("threads", ThreadsToJs(env, *r.all_threads));
   return o.Finish();
 }
 
@@ -134,6 +176,101 @@ napi_value UnblockedToJs(napi_env env, const UnblockedEvent& e) {
   return o.Finish();
 }
 
+namespace {
+
+std::vector<Frame> FramesFromJs(const Napi::Value& frames) {
+  std::vector<Frame> out;
+  if (!frames.IsArray()) return out;
+  Napi::Array a = frames.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value v = a.Get(i);
+    if (!v.IsObject()) continue;
+    Napi::Object fo = v.As<Napi::Object>();
+    Frame f;
+    f.kind = FrameKindFrom(StringField(fo, "kind"));
+    f.name = StringField(fo, "name");
+    f.file = StringField(fo, "file");
+    f.line = static_cast<int>(NumberField(fo, "line"));
+    f.column = static_cast<int>(NumberField(fo, "column"));
+    f.function_line = static_cast<int>(NumberField(fo, "functionLine"));
+    f.module = StringField(fo, "module");
+    const std::string address = StringField(fo, "address");
+    f.address = address.empty() ? 0 : static_cast<uintptr_t>(strtoull(address.c_str(), nullptr, 16));
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+}  // namespace
+
+UnblockedEvent UnblockedFromJs(const Napi::Object& o) {
+  UnblockedEvent e;
+  e.thread_id = static_cast<int>(NumberField(o, "threadId"));
+  e.thread_name = StringField(o, "threadName");
+  e.tid = static_cast<int64_t>(NumberField(o, "tid"));
+  e.pid = static_cast<int64_t>(NumberField(o, "pid"));
+  e.blocked_ms = NumberField(o, "blockedMs");
+  Napi::Value profile = o.Get("profile");
+  if (profile.IsObject()) {
+    Napi::Object po = profile.As<Napi::Object>();
+    auto p = std::make_shared<StallProfile>();
+    p->interval_ms = NumberField(po, "intervalMs");
+    p->started_at_ms = NumberField(po, "startedAt");
+    p->ended_at_ms = NumberField(po, "endedAt");
+    p->samples = static_cast<uint64_t>(NumberField(po, "samples"));
+    Napi::Value stacks = po.Get("stacks");
+    if (stacks.IsArray()) {
+      Napi::Array a = stacks.As<Napi::Array>();
+      for (uint32_t i = 0; i < a.Length(); ++i) {
+        Napi::Value v = a.Get(i);
+        if (!v.IsObject()) continue;
+        Napi::Object so = v.As<Napi::Object>();
+        p->stacks.push_back({FramesFromJs(so.Get("frames")), static_cast<uint64_t>(NumberField(so, "count"))});
+      }
+    }
+    e.profile = p;
+  }
+  return e;
+}
+
+StarvationReport StarvationFromJs(const Napi::Object& o) {
+  StarvationReport r;
+  r.thread_id = static_cast<int>(NumberField(o, "threadId"));
+  r.thread_name = StringField(o, "threadName");
+  r.tid = static_cast<int64_t>(NumberField(o, "tid"));
+  r.pid = static_cast<int64_t>(NumberField(o, "pid"));
+  r.waiting_ms = NumberField(o, "waitingMs");
+  r.requests_in_flight = static_cast<uint32_t>(NumberField(o, "requestsInFlight"));
+  r.captured_at_ms = NumberField(o, "capturedAt");
+  r.partial = StringField(o, "partial");
+  if (o.Get("threads").IsArray()) r.all_threads = std::make_shared<ThreadDump>(ThreadDumpFromJs(o));
+  return r;
+}
+
+ThreadDump ThreadDumpFromJs(const Napi::Object& o) {
+  ThreadDump dump;
+  dump.captured_at_ms = NumberField(o, "capturedAt");
+  dump.partial = StringField(o, "partial");
+  Napi::Value threads = o.Get("threads");
+  if (!threads.IsArray()) return dump;
+  Napi::Array a = threads.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value v = a.Get(i);
+    if (!v.IsObject()) continue;
+    Napi::Object to = v.As<Napi::Object>();
+    ThreadStack t;
+    t.tid = static_cast<int64_t>(NumberField(to, "tid"));
+    t.name = StringField(to, "name");
+    t.role = StringField(to, "role");
+    t.run_state = StringField(to, "runState");
+    t.thread_id = to.Get("threadId").IsNumber() ? static_cast<int>(NumberField(to, "threadId")) : -1;
+    t.frames = FramesFromJs(to.Get("frames"));
+    t.partial = StringField(to, "partial");
+    dump.threads.push_back(std::move(t));
+  }
+  return dump;
+}
+
 Report ReportFromJs(const Napi::Object& o) {
   Report r;
   r.thread_id = static_cast<int>(NumberField(o, "threadId"));
@@ -145,26 +282,8 @@ Report ReportFromJs(const Napi::Object& o) {
   r.state = VmStateFrom(StringField(o, "state"));
   r.partial = StringField(o, "partial");
   r.suppressed = static_cast<uint32_t>(NumberField(o, "suppressed"));
-  Napi::Value frames = o.Get("frames");
-  if (frames.IsArray()) {
-    Napi::Array a = frames.As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); ++i) {
-      Napi::Value v = a.Get(i);
-      if (!v.IsObject()) continue;
-      Napi::Object fo = v.As<Napi::Object>();
-      Frame f;
-      f.kind = FrameKindFrom(StringField(fo, "kind"));
-      f.name = StringField(fo, "name");
-      f.file = StringField(fo, "file");
-      f.line = static_cast<int>(NumberField(fo, "line"));
-      f.column = static_cast<int>(NumberField(fo, "column"));
-      f.function_line = static_cast<int>(NumberField(fo, "functionLine"));
-      f.module = StringField(fo, "module");
-      const std::string address = StringField(fo, "address");
-      f.address = address.empty() ? 0 : static_cast<uintptr_t>(strtoull(address.c_str(), nullptr, 16));
-      r.frames.push_back(std::move(f));
-    }
-  }
+  r.frames = FramesFromJs(o.Get("frames"));
+  if (o.Get("threads").IsArray()) r.all_threads = std::make_shared<ThreadDump>(ThreadDumpFromJs(o));
   return r;
 }
 

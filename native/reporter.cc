@@ -11,7 +11,9 @@
 #include "registry.h"
 #include "report_builder.h"
 #include "report_format.h"
+#include "platform/platform.h"
 #include "stack_merge.h"
+#include "thread_dump.h"
 #include "thread_util.h"
 #include "worker_coverage.h"
 
@@ -60,6 +62,11 @@ struct Job {
   std::vector<uint32_t> unblocked_targets;
   std::vector<uint32_t> unblocked_sinks;
   std::vector<std::shared_ptr<Subscriber>> unblocked_logs;
+  // starvationMs: the loop waited with requests in flight and no I/O event.
+  bool starvation = false;
+  double starvation_waited_ms = 0;
+  uint32_t starvation_requests = 0;
+  std::vector<std::shared_ptr<Subscriber>> starvation_subscribers;
 };
 
 // Registry mutex held.
@@ -68,7 +75,7 @@ std::vector<Job> TakeJobs() {
   auto& records = Registry::records();
   for (auto it = records.begin(); it != records.end();) {
     ThreadRecord& rec = **it;
-    if (rec.handoff_owed || rec.handoff_closed || !rec.profile_ready.empty()) {
+    if (rec.handoff_owed || rec.handoff_closed || !rec.profile_ready.empty() || rec.handoff_starvation) {
       Job job;
       job.record = *it;
       job.profile_samples.swap(rec.profile_ready);
@@ -94,6 +101,17 @@ std::vector<Job> TakeJobs() {
           }
         }
       }
+      if (rec.handoff_starvation) {
+        rec.handoff_starvation = false;
+        job.starvation = true;
+        job.starvation_waited_ms = rec.handoff_starvation_waited_ms;
+        job.starvation_requests = rec.handoff_starvation_requests;
+        for (auto& sub : rec.subscribers) {
+          if (sub->config.starvation_ms > 0 && sub->config.starvation_ms <= job.starvation_waited_ms) {
+            job.starvation_subscribers.push_back(sub);
+          }
+        }
+      }
       if (rec.handoff_closed) {
         rec.handoff_closed = false;
         job.closed = true;
@@ -110,7 +128,7 @@ std::vector<Job> TakeJobs() {
       jobs.push_back(std::move(job));
     }
     // A torn-down record leaves the table once nothing of it is pending.
-    if (!rec.alive && !rec.handoff_owed && !rec.handoff_closed && rec.profile_ready.empty()) {
+    if (!rec.alive && !rec.handoff_owed && !rec.handoff_closed && rec.profile_ready.empty() && !rec.handoff_starvation) {
       it = records.erase(it);
     } else {
       ++it;
@@ -125,6 +143,7 @@ void WriteLogs(const Report& report, const std::vector<Owed>& owed) {
     if (!log) continue;
     Report copy = report;
     copy.suppressed = o.suppressed;
+    if (!o.subscriber->config.all_threads) copy.all_threads = nullptr;
     const int max_frames = o.subscriber->config.max_frames;
     if (static_cast<int>(copy.frames.size()) > max_frames) copy.frames.resize(static_cast<size_t>(max_frames));
     LogWriter::Enqueue(log, log->json() ? FormatReportJson(copy) : FormatReportText(copy));
@@ -134,14 +153,20 @@ void WriteLogs(const Report& report, const std::vector<Owed>& owed) {
 // Registry mutex held. A covered worker's events also go to every subscriber that watches
 // workers (on the main thread, typically), at once: they arrive there even if the worker
 // stays stuck forever.
+void ForwardToSinks(const std::vector<uint32_t>& sink_ids, Delivery::Kind kind,
+                    const std::shared_ptr<const Report>& report, const UnblockedEvent& unblocked);
+
 void ForwardToWatchers(const ThreadRecord& from, Delivery::Kind kind, const std::shared_ptr<const Report>& report,
                        const UnblockedEvent& unblocked) {
   if (!from.forward) return;
+  std::vector<uint32_t> watcher_sinks;  // their reporter modules get the worker's events too
   for (auto& watcher : Registry::records()) {
     if (watcher.get() == &from || !watcher->alive) continue;
     auto delivery = std::make_unique<Delivery>();
     for (const auto& sub : watcher->subscribers) {
-      if (sub->config.watch_workers) delivery->targets.emplace_back(sub->id, 0);
+      if (!sub->config.watch_workers) continue;
+      delivery->targets.emplace_back(sub->id, 0);
+      if (sub->sink_id != 0) watcher_sinks.push_back(sub->sink_id);
     }
     if (delivery->targets.empty()) continue;
     delivery->kind = kind;
@@ -150,6 +175,7 @@ void ForwardToWatchers(const ThreadRecord& from, Delivery::Kind kind, const std:
     delivery->releases_loop = false;
     PostDelivery(*watcher, std::move(delivery));
   }
+  ForwardToSinks(watcher_sinks, kind, report, unblocked);
 }
 
 // Registry mutex held. Sends a blocked report (or an unblocked event) to the reporter
@@ -243,6 +269,37 @@ std::shared_ptr<const StallProfile> FinishProfile(ThreadRecord& rec, uint64_t ep
   return profile;
 }
 
+// A starved loop is parked, so its own listeners get the report at once; the log gets it too.
+void ReportStarvation(Job& job, NativeSymbolizer& symbolizer) {
+  ThreadRecord& rec = *job.record;
+  auto report = std::make_shared<StarvationReport>();
+  report->thread_id = rec.thread_id;
+  report->thread_name = NameOf(rec);
+  report->tid = rec.tid;
+  report->pid = rec.pid;
+  report->waiting_ms = job.starvation_waited_ms;
+  report->requests_in_flight = job.starvation_requests;
+  report->captured_at_ms = platform::EpochMs();
+  const SubscriberConfig& first = job.starvation_subscribers.front()->config;
+  symbolizer.BeginReport();
+  auto dump = std::make_shared<ThreadDump>(ThreadDumper::DumpAll(first.signo, first.max_frames, symbolizer));
+  report->partial = dump->partial;
+  report->all_threads = dump;
+  auto delivery = std::make_unique<Delivery>();
+  delivery->kind = Delivery::Kind::kStarved;
+  delivery->starvation = report;
+  delivery->releases_loop = false;
+  for (const auto& sub : job.starvation_subscribers) {
+    delivery->targets.emplace_back(sub->id, 0);
+    if (sub->config.log) {
+      LogWriter::Enqueue(sub->config.log,
+                         sub->config.log->json() ? FormatStarvationJson(*report) : FormatStarvationText(*report));
+    }
+  }
+  std::lock_guard<std::mutex> lock(Registry::mutex());
+  PostDelivery(rec, std::move(delivery));
+}
+
 void RunJob(Job& job, NativeSymbolizer& symbolizer) {
   ThreadRecord& rec = *job.record;
   if (job.new_capture) {
@@ -258,6 +315,13 @@ void RunJob(Job& job, NativeSymbolizer& symbolizer) {
     if (job.sample != nullptr && StateRunsInterruptsSoon(job.sample->vm_state) &&
         WaitForExactStack(rec, job.episode, kExactStackWaitMs, &exact) && MergeExactJsFrames(report->frames, exact)) {
       DropGcOnlyNote(*report);
+    }
+    // allThreads: every other thread too, as they are now (the stalled one again, among them).
+    for (const Owed& o : job.owed) {
+      if (!o.subscriber->config.all_threads) continue;
+      report->all_threads = std::make_shared<ThreadDump>(
+          ThreadDumper::DumpAll(o.subscriber->config.signo, o.subscriber->config.max_frames, symbolizer));
+      break;
     }
     rec.last_report = report;
     rec.last_report_episode = job.episode;
@@ -293,6 +357,7 @@ void RunJob(Job& job, NativeSymbolizer& symbolizer) {
     }
     ForwardToSinks(sinks, Delivery::Kind::kBlocked, rec.last_report, UnblockedEvent{});
   }
+  if (job.starvation && !job.starvation_subscribers.empty()) ReportStarvation(job, symbolizer);
   if (job.closed) {
     UnblockedEvent event{rec.thread_id, NameOf(rec), rec.tid, rec.pid, job.closed_blocked_ms,
                          FinishProfile(rec, job.closed_episode)};

@@ -14,6 +14,7 @@
 #include "native_unwind.h"
 #include "platform/platform.h"
 #include "slot_table.h"
+#include "thread_freeze.h"
 
 namespace stallwatch {
 namespace {
@@ -97,6 +98,11 @@ void CaptureSignalHandler(int signo, siginfo_t* info, void* ucontext) {
   const int saved_errno = errno;
   CaptureSlot* slot = nullptr;
   void* cookie = platform::CookieOf(info);
+  if (cookie != nullptr && ThreadFreeze::IsFreezeCookie(cookie)) {
+    ThreadFreeze::OnSignal(ucontext);  // a thread dump: hold still while another thread walks this stack
+    errno = saved_errno;
+    return;
+  }
   if (cookie != nullptr) {
     if (!SlotTable::IsOurCookie(cookie)) {
       ForwardToPrevious(signo, info, ucontext);  // another stallwatch copy or a sigqueue user

@@ -66,6 +66,7 @@ int SmallestNonZero(const std::vector<std::shared_ptr<Subscriber>>& subs, int Su
 int ThreadRecord::ProfileIntervalMs() const { return SmallestNonZero(subscribers, &SubscriberConfig::sample_interval_ms); }
 int ThreadRecord::TerminateAfterMs() const { return SmallestNonZero(subscribers, &SubscriberConfig::terminate_after_ms); }
 int ThreadRecord::AbortAfterMs() const { return SmallestNonZero(subscribers, &SubscriberConfig::abort_after_ms); }
+int ThreadRecord::StarvationMs() const { return SmallestNonZero(subscribers, &SubscriberConfig::starvation_ms); }
 
 bool ThreadRecord::SampleNative() const {
   for (const auto& s : subscribers) {

@@ -44,6 +44,8 @@ struct SubscriberConfig {
   int terminate_after_ms = 0;    // workers: TerminateExecution after this long; 0 = off
   int abort_after_ms = 0;        // abort() after this long; 0 = off
   bool sink = false;             // a reporter worker's subscription: receives, is never monitored
+  bool all_threads = false;      // its blocked reports carry every thread's stack (allThreads)
+  int starvation_ms = 0;         // report a loop parked this long with requests in flight; 0 = off
 };
 
 struct Subscriber {
@@ -125,6 +127,14 @@ struct ThreadRecord : std::enable_shared_from_this<ThreadRecord> {
   uint64_t closed_episode = 0;
   double closed_blocked_ms = 0;
 
+  // Starvation hand-off (starvationMs). [registry]
+  bool handoff_starvation = false;
+  double handoff_starvation_waited_ms = 0;
+  uint32_t handoff_starvation_requests = 0;
+  // [watchdog] the probe's requests epoch when starvation was last reported: reported again
+  // only once a request has completed since.
+  uint64_t starvation_reported_epoch = UINT64_MAX;
+
   // [registry] stall profile buffers: free ones, and filled ones waiting for the reporter.
   // Both reserved to kProfileBuffers so the watchdog never allocates.
   std::vector<RawSample*> profile_free;
@@ -165,6 +175,7 @@ struct ThreadRecord : std::enable_shared_from_this<ThreadRecord> {
   bool SampleNative() const;        // [registry]
   int TerminateAfterMs() const;     // [registry] smallest nonzero, 0 = none
   int AbortAfterMs() const;         // [registry] smallest nonzero, 0 = none
+  int StarvationMs() const;         // [registry] smallest nonzero, 0 = none
   int MaxFrames() const;            // [registry]
 };
 

@@ -254,15 +254,19 @@ void LogAction(const ThreadRecord& rec, bool (*wants)(const SubscriberConfig&), 
 // immediate), so the Worker emits 'exit' and a pool can replace it. Called with the registry
 // lock held and the record alive, so the environment cannot be going away. It cannot
 // interrupt native code or a syscall: such a worker exits only when that call returns.
-void TerminateWorker(ThreadRecord& rec, uint64_t stalled_ns) {
+bool WantsTerminateLog(const SubscriberConfig& c) { return c.terminate_after_ms > 0; }
+bool WantsEveryLog(const SubscriberConfig&) { return true; }
+
+// `why` names what decided it (the option, or an onStall hook); `wants` picks the logs told.
+bool TerminateWorker(ThreadRecord& rec, uint64_t stalled_ns, const char* why, bool (*wants)(const SubscriberConfig&)) {
   rec.episode.terminate_decided = true;
   const bool in_native = StateIsNativeCode(rec.episode.first_vm_state);
   StopNodeEnvironment(rec.node_env);
-  auto wants = [](const SubscriberConfig& c) { return c.terminate_after_ms > 0; };
-  LogAction(rec, wants, "terminate", !in_native, stalled_ns,
-            in_native ? "is stuck in native code and cannot be terminated (terminateWorkerAfterMs); it will exit "
-                        "when that call returns"
-                      : "terminated (terminateWorkerAfterMs)");
+  const std::string text = in_native ? std::string("is stuck in native code and cannot be terminated (") + why +
+                                           "); it will exit when that call returns"
+                                     : std::string("terminated (") + why + ")";
+  LogAction(rec, wants, "terminate", !in_native, stalled_ns, text.c_str());
+  return !in_native;
 }
 
 // abortAfterMs: the report goes out first (reporter, then the log writer, each waited for with
@@ -280,6 +284,25 @@ void TerminateWorker(ThreadRecord& rec, uint64_t stalled_ns) {
   lock.unlock();
   LogWriter::Flush(2000);
   abort();
+}
+
+// starvationMs: a parked loop with requests in flight that has processed no I/O event for
+// that long is handed to the reporter, then not again until a request completes (the
+// reporter dumps every thread: the watchdog only flags it). Returns when to look again.
+uint64_t CheckStarvation(ThreadRecord& rec, const LoopProbe::Progress& progress, uint64_t now) {
+  const int starvation_ms = rec.StarvationMs();
+  const uint64_t never = now + 3600ull * 1000 * kMsNs;
+  if (starvation_ms <= 0 || progress.starving_since_ns == 0) return never;
+  const uint64_t due = progress.starving_since_ns + static_cast<uint64_t>(starvation_ms) * kMsNs;
+  if (now < due) return due;
+  if (rec.starvation_reported_epoch != progress.requests_epoch) {
+    rec.starvation_reported_epoch = progress.requests_epoch;
+    rec.handoff_starvation = true;
+    rec.handoff_starvation_waited_ms = static_cast<double>(now - progress.starving_since_ns) / 1e6;
+    rec.handoff_starvation_requests = progress.requests_in_flight;
+    Registry::WakeReporter();
+  }
+  return never;
 }
 
 // Evaluates one record; returns the monotonic time at which it next needs a look.
@@ -300,7 +323,7 @@ uint64_t Evaluate(ThreadRecord& rec, uint64_t now, std::unique_lock<std::mutex>&
     const int terminate_ms = rec.TerminateAfterMs();
     if (terminate_ms > 0 && rec.thread_id != 0 && !rec.episode.terminate_decided &&
         stalled_ns >= static_cast<uint64_t>(terminate_ms) * kMsNs) {
-      TerminateWorker(rec, stalled_ns);
+      TerminateWorker(rec, stalled_ns, "terminateWorkerAfterMs", WantsTerminateLog);
     }
     if (rec.episode.profiling && now >= rec.episode.next_profile_ns &&
         rec.episode.profile_samples < kMaxProfileSamples) {
@@ -326,7 +349,10 @@ uint64_t Evaluate(ThreadRecord& rec, uint64_t now, std::unique_lock<std::mutex>&
   }
 
   const uint64_t stalled_ns = now > progress.last_progress_ns ? now - progress.last_progress_ns : 0;
-  if (stalled_ns < threshold_ns) return progress.last_progress_ns + threshold_ns;
+  if (stalled_ns < threshold_ns) {
+    const uint64_t next = progress.last_progress_ns + threshold_ns;
+    return progress.parked ? std::min(next, CheckStarvation(rec, progress, now)) : next;
+  }
 
   // A new stall episode.
   rec.episode.id += 1;
@@ -368,6 +394,20 @@ void WatchdogMain() {
 }
 
 }  // namespace
+
+const char* Watchdog::TerminateStalledWorker(int64_t tid) {
+  std::lock_guard<std::mutex> lock(Registry::mutex());
+  for (auto& rec : Registry::records()) {
+    if (!rec->alive || rec->tid != tid || !rec->Monitored()) continue;
+    if (rec->thread_id == 0) return "main-thread";
+    // The episode fields are the watchdog's, which only touches them under this lock.
+    if (!rec->episode.open) return "not-stalled";
+    if (rec->episode.terminate_decided) return "already-terminating";
+    const uint64_t stalled_ns = platform::MonotonicNs() - rec->episode.start_ns;
+    return TerminateWorker(*rec, stalled_ns, "an onStall hook", WantsEveryLog) ? "terminated" : "not-terminable";
+  }
+  return "unknown-thread";
+}
 
 bool Watchdog::EnsureStarted() {
   static std::once_flag once;

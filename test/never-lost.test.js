@@ -14,10 +14,16 @@ const fixture = (name) => path.join(FIXTURES, `${name}.js`);
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'stallwatch-'));
 
 test('a 3 s busy stall sampled every 10 ms gives a profile whose hottest stack is the busy function, in three formats', async (t) => {
-  const result = await runFixture(fixture('profile'), { timeoutMs: 30000 });
+  const logFile = path.join(tmp(), 'profile.jsonl');
+  const result = await runFixture(fixture('profile'), { args: [logFile], timeoutMs: 30000 });
   const out = parseFixtureOutput(result.stdout);
   assert.ok(out.done, result.describe());
   const event = out.unblocked[0];
+  // The JSON log's unblocked entry has the same profile.
+  const logged = fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.event === 'unblocked');
+  assert.ok(logged && logged.profile, 'the JSON log has the profile');
+  assert.equal(logged.profile.samples, event.profile.samples);
+  assert.deepEqual(logged.profile.stacks[0].frames.map((f) => f.name), event.profile.stacks[0].frames.map((f) => f.name));
   assert.ok(event.blockedMs >= 2900, `the stall lasted ${event.blockedMs} ms`);
   const profile = event.profile;
   assert.ok(profile, 'the unblocked event carries the profile');

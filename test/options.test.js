@@ -40,6 +40,8 @@ describe('defaults', () => {
     terminateWorkerAfterMs: 0,
     abortAfterMs: 0,
     reporter: undefined,
+    allThreads: false,
+    starvationMs: 0,
   };
 
   it('fills every option for undefined, {} and explicit undefined values', () => {
@@ -319,6 +321,8 @@ describe('toNativeConfig', () => {
       sampleNative: false,
       terminateWorkerAfterMs: 0,
       abortAfterMs: 0,
+      allThreads: false,
+      starvationMs: 0,
     });
   });
 
@@ -370,5 +374,17 @@ describe('never-lost options', () => {
     assert.throws(() => resolveOptions({ log: { path: '/tmp/x', maxBytes: -1 } }, LINUX), (e) => e instanceof RangeError && /"log.maxBytes"/.test(e.message));
     assert.throws(() => resolveOptions({ log: { path: '/tmp/x', keep: 0 } }, LINUX), (e) => e instanceof RangeError && /"log.keep"/.test(e.message));
     assert.throws(() => resolveOptions({ log: { path: '/tmp/x', rotate: true } }, LINUX), (e) => e instanceof TypeError && /unknown key "rotate"/.test(e.message));
+  });
+});
+
+describe('allThreads and starvationMs', () => {
+  it('accepts them and rejects bad values naming the option', () => {
+    const o = resolveOptions({ allThreads: true, starvationMs: 2000 }, LINUX);
+    assert.equal(o.allThreads, true);
+    assert.equal(o.starvationMs, 2000);
+    assert.throws(() => resolveOptions({ allThreads: 'yes' }, LINUX), { name: 'TypeError', message: /"allThreads"/ });
+    assert.throws(() => resolveOptions({ starvationMs: -1 }, LINUX), { name: 'RangeError', message: /"starvationMs"/ });
+    assert.throws(() => resolveOptions({ starvationMs: 1.5 }, LINUX), { name: 'RangeError', message: /"starvationMs"/ });
+    assert.throws(() => resolveOptions({ starvationMs: '100' }, LINUX), { name: 'TypeError', message: /"starvationMs"/ });
   });
 });

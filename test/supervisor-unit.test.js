@@ -86,6 +86,8 @@ describe('subscription', () => {
       sampleNative: false,
       terminateWorkerAfterMs: 0,
       abortAfterMs: 0,
+      allThreads: false,
+      starvationMs: 0,
     });
     assert.equal(sv.closed, false);
     assert.equal(sv.options.thresholdMs, 100);

@@ -94,6 +94,15 @@ void CurrentThreadName(char* out, size_t size) {
   if (pthread_getname_np(pthread_self(), out, size) != 0) out[0] = 0;
 }
 
+// Thread dumps on macOS would need the Mach thread APIs (task_threads, thread_get_state):
+// not built. dumpThreads() reports that instead of a stack.
+bool ListProcessThreads(std::vector<ProcessThread>* out) {
+  out->clear();
+  return false;
+}
+
+int SendSignalToTid(int64_t, int, void*) { return ENOSYS; }
+
 }  // namespace stallwatch::platform
 
 #endif  // __APPLE__

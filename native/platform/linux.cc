@@ -10,7 +10,12 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace stallwatch::platform {
 
@@ -112,6 +117,53 @@ void CurrentThreadName(char* out, size_t size) {
   if (prctl(PR_GET_NAME, name, 0, 0, 0) != 0) name[0] = 0;
   strncpy(out, name, size - 1);
   out[size - 1] = 0;
+}
+
+bool ListProcessThreads(std::vector<ProcessThread>* out) {
+  out->clear();
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return false;
+  while (dirent* entry = readdir(dir)) {
+    char* end = nullptr;
+    const long long tid = strtoll(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != 0 || tid <= 0) continue;
+    ProcessThread thread;
+    thread.tid = tid;
+    const std::string base = std::string("/proc/self/task/") + entry->d_name;
+    std::ifstream comm(base + "/comm");
+    std::getline(comm, thread.name);
+    // A thread that exits between readdir and here leaves an empty status: it is skipped by
+    // its caller when the signal cannot be sent (ESRCH).
+    std::ifstream status(base + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("State:", 0) == 0) {
+        std::istringstream fields(line.substr(6));
+        std::string letter;
+        fields >> letter;
+        if (!letter.empty()) thread.run_state = letter[0];
+      } else if (line.rfind("SigBlk:", 0) == 0) {
+        thread.blocked_signals = strtoull(line.c_str() + 7, nullptr, 16);
+      }
+    }
+    out->push_back(std::move(thread));
+  }
+  closedir(dir);
+  return true;
+}
+
+int SendSignalToTid(int64_t tid, int signo, void* cookie) {
+  // What pthread_sigqueue sends, addressed by tid: SI_QUEUE from our own pid, which is what
+  // CookieOf recognizes.
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  info.si_signo = signo;
+  info.si_code = SI_QUEUE;
+  info.si_pid = getpid();
+  info.si_uid = getuid();
+  info.si_value.sival_ptr = cookie;
+  if (syscall(SYS_rt_tgsigqueueinfo, getpid(), static_cast<pid_t>(tid), signo, &info) != 0) return errno;
+  return 0;
 }
 
 }  // namespace stallwatch::platform

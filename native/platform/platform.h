@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #if defined(__APPLE__)
 #include <mach/semaphore.h>
@@ -79,5 +81,22 @@ void RaiseWithDefaultAction(int signo);
 
 // Name of the OS thread, for reports ("" when unknown).
 void CurrentThreadName(char* out, size_t size);
+
+// One thread of this process as the OS lists it (thread dumps).
+struct ProcessThread {
+  int64_t tid = 0;
+  std::string name;              // the OS thread name; "" when unknown
+  char run_state = '?';          // Linux /proc letter: R running, S sleeping, D uninterruptible, T stopped, ...
+  uint64_t blocked_signals = 0;  // bit (signo - 1) set: the thread blocks signo
+};
+
+// Every thread of this process. Reads files (Linux: /proc/self/task): never from a signal
+// handler or the watchdog. False where the OS offers no such list here (macOS: not built).
+bool ListProcessThreads(std::vector<ProcessThread>* out);
+
+// Sends `signo` with `cookie` to thread `tid` of this process (Linux: rt_tgsigqueueinfo, which
+// needs no pthread_t, so threads other libraries created can be reached). 0 or an errno
+// value; ENOSYS where not implemented (macOS).
+int SendSignalToTid(int64_t tid, int signo, void* cookie);
 
 }  // namespace stallwatch::platform

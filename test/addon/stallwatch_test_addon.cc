@@ -4,6 +4,9 @@
 //   blockOnMutex(ms)   JS -> BlockOnMutex -> stallwatch_test::WaitForTheLock(...) -> pthread_mutex_lock,
 //                      while a helper thread holds the mutex for `ms`
 //   callBack(fn)       JS -> CallBack -> stallwatch_test::CallIntoJs(...) -> fn (a JS -> native -> JS chain)
+//   occupyThreadpool(count, ms, done)  queues `count` async works; each holds a libuv threadpool
+//                      thread in stallwatch_test::OccupyThreadpoolSlot(int) -> clock_nanosleep for
+//                      `ms`; `done` is called when all have completed (the starvation tests)
 //
 // Hardening helpers (test/faults.test.js, test/eintr.test.js, test/coexistence.test.js):
 //   blockSignalAndSleep(signo, ms, foreignPending)  blocks `signo` in the calling thread
@@ -90,6 +93,13 @@ HIDDEN_NOINLINE void HoldTheLock(int ms) {
   const timespec deadline = DeadlineAfter(ms);
   SleepUntil(deadline);
   // Something after the call, so the sleep is never a tail call and this frame stays on the stack.
+  asm volatile("" ::: "memory");
+}
+
+// Holds a threadpool thread for `ms` milliseconds (the starvation tests look for this frame).
+HIDDEN_NOINLINE void OccupyThreadpoolSlot(int ms) {
+  const timespec deadline = DeadlineAfter(ms);
+  SleepUntil(deadline);
   asm volatile("" ::: "memory");
 }
 
@@ -567,6 +577,54 @@ napi_value TrimMalloc(napi_env env, napi_callback_info) {
   return undefined;
 }
 
+struct ThreadpoolBatch {
+  int ms = 0;
+  int remaining = 0;
+  napi_ref done = nullptr;
+};
+
+struct ThreadpoolJob {
+  ThreadpoolBatch* batch;
+  napi_async_work work = nullptr;
+};
+
+napi_value OccupyThreadpool(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int32_t count = 0, ms = 0;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &count) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &ms) != napi_ok || count < 1 || ms < 0) {
+    napi_throw_type_error(env, nullptr, "occupyThreadpool(count, ms, done)");
+    return nullptr;
+  }
+  auto* batch = new ThreadpoolBatch{ms, count, nullptr};
+  napi_create_reference(env, argv[2], 1, &batch->done);
+  napi_value name;
+  napi_create_string_utf8(env, "occupyThreadpool", NAPI_AUTO_LENGTH, &name);
+  for (int i = 0; i < count; ++i) {
+    auto* job = new ThreadpoolJob{batch};
+    napi_create_async_work(
+        env, nullptr, name, [](napi_env, void* data) { OccupyThreadpoolSlot(static_cast<ThreadpoolJob*>(data)->batch->ms); },
+        [](napi_env env, napi_status, void* data) {
+          auto* job = static_cast<ThreadpoolJob*>(data);
+          ThreadpoolBatch* batch = job->batch;
+          napi_delete_async_work(env, job->work);
+          delete job;
+          if (--batch->remaining > 0) return;
+          napi_value fn, global;
+          napi_get_reference_value(env, batch->done, &fn);
+          napi_delete_reference(env, batch->done);
+          delete batch;
+          napi_get_global(env, &global);
+          napi_call_function(env, global, fn, 0, nullptr, nullptr);
+        },
+        job, &job->work);
+    napi_queue_async_work(env, job->work);
+  }
+  return nullptr;
+}
+
 }  // namespace
 }  // namespace stallwatch_test
 
@@ -591,6 +649,8 @@ NAPI_MODULE_INIT() {
       {"forkAndSignal", nullptr, stallwatch_test::ForkAndSignal, nullptr, nullptr, nullptr, napi_default,
        nullptr},
       {"trimMalloc", nullptr, stallwatch_test::TrimMalloc, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"occupyThreadpool", nullptr, stallwatch_test::OccupyThreadpool, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
 #if defined(STALLWATCH_ASAN_CANARY)
       {"asanCanary", nullptr, stallwatch_test::AsanCanary, nullptr, nullptr, nullptr, napi_default,
        nullptr},

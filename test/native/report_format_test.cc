@@ -483,6 +483,91 @@ void TestUnblocked() {
            "\"tid\":4242,\"blockedMs\":2034.5}\n");
 }
 
+std::shared_ptr<ThreadDump> TwoThreads() {
+  auto dump = std::make_shared<ThreadDump>();
+  ThreadStack pool;
+  pool.tid = 4250;
+  pool.name = "node";
+  pool.role = "libuv threadpool";
+  pool.run_state = "sleeping";
+  pool.frames = {Native("clock_nanosleep", kLibc), Native("worker", kNode)};
+  ThreadStack own;
+  own.tid = 4251;
+  own.name = "stallwatch-dog";
+  own.role = "stallwatch";
+  own.partial = "no stack: the thread blocks Urgent I/O condition (signal 23)";
+  dump->threads = {pool, own};
+  return dump;
+}
+
+void TestAllThreads() {
+  Report r = BaseReport();
+  r.frames = {Native("read", kLibc)};
+  r.all_threads = TwoThreads();
+  ExpectEq("all threads text", FormatReportText(r),
+           "stallwatch: main thread (tid 4242) blocked for 503 ms, state native, at 2026-11-22T11:20:01.123Z\n"
+           "    at read (/usr/lib/x86_64-linux-gnu/libc.so.6)\n"
+           "  all threads (2):\n"
+           "  thread 4250 \"node\" (libuv threadpool, sleeping)\n"
+           "    at clock_nanosleep (/usr/lib/x86_64-linux-gnu/libc.so.6)\n"
+           "    at worker (/usr/bin/node)\n"
+           "  thread 4251 \"stallwatch-dog\" (stallwatch)\n"
+           "    partial: no stack: the thread blocks Urgent I/O condition (signal 23)\n"
+           "\n");
+  const std::string json = FormatReportJson(r);
+  ExpectTrue("all threads json key", json.find(",\"threads\":[{\"tid\":4250,\"name\":\"node\",\"role\":\"libuv "
+                                               "threadpool\",\"runState\":\"sleeping\",\"frames\":[") !=
+                                         std::string::npos);
+  ExpectTrue("all threads json thread without stack",
+             json.find("{\"tid\":4251,\"name\":\"stallwatch-dog\",\"role\":\"stallwatch\",\"frames\":[],\"partial\":") !=
+                 std::string::npos);
+}
+
+void TestUnblockedWithProfile() {
+  UnblockedEvent e;
+  e.pid = 4200;
+  e.tid = 4242;
+  e.blocked_ms = 3012;
+  auto profile = std::make_shared<StallProfile>();
+  profile->interval_ms = 10;
+  profile->started_at_ms = 1795346401123.0;
+  profile->ended_at_ms = 1795346404100.0;
+  profile->samples = 5;
+  profile->stacks = {{{Js("hotLoop", "/app/a.js")}, 4}, {{Native("read", kLibc)}, 1}};
+  e.profile = profile;
+  ExpectEq("unblocked text with profile", FormatUnblockedText(e),
+           "stallwatch: main thread (tid 4242) unblocked after 3012 ms\n"
+           "  profile: 5 samples every 10 ms, 2 distinct stacks; the hottest, in 4:\n"
+           "--> at hotLoop (/app/a.js)\n"
+           "\n");
+  ExpectEq("unblocked json with profile", FormatUnblockedJson(e),
+           "{\"event\":\"unblocked\",\"pid\":4200,\"threadId\":0,\"tid\":4242,\"blockedMs\":3012,"
+           "\"profile\":{\"intervalMs\":10,\"startedAt\":1795346401123,\"endedAt\":1795346404100,\"samples\":5,"
+           "\"stacks\":[{\"frames\":[{\"kind\":\"js\",\"name\":\"hotLoop\",\"file\":\"/app/a.js\"}],\"count\":4},"
+           "{\"frames\":[{\"kind\":\"native\",\"name\":\"read\",\"module\":\"/usr/lib/x86_64-linux-gnu/libc.so.6\"}],"
+           "\"count\":1}]}}\n");
+}
+
+void TestStarvation() {
+  StarvationReport s;
+  s.pid = 4200;
+  s.tid = 4242;
+  s.waiting_ms = 2003.26;
+  s.requests_in_flight = 5;
+  s.captured_at_ms = 1795346401123.0;
+  s.all_threads = TwoThreads();
+  const std::string text = FormatStarvationText(s);
+  ExpectEq("starvation text header", text.substr(0, text.find('\n') + 1),
+           "stallwatch: main thread (tid 4242) starved: waited 2003 ms with 5 requests in flight and no I/O event, at "
+           "2026-11-22T11:20:01.123Z\n");
+  ExpectTrue("starvation text ends with one empty line", text.size() > 2 && text.substr(text.size() - 2) == "\n\n" &&
+                                                             text.find("\n\n") == text.size() - 2);
+  const std::string json = FormatStarvationJson(s);
+  ExpectEq("starvation json head", json.substr(0, json.find(",\"threads\"")),
+           "{\"event\":\"starvation\",\"pid\":4200,\"threadId\":0,\"tid\":4242,\"waitingMs\":2003.3,"
+           "\"requestsInFlight\":5,\"capturedAt\":1795346401123");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -513,6 +598,9 @@ int main(int argc, char** argv) {
   TestFoldingWithoutCulprit();
   TestEmptyAndSingleFrame();
   TestUnblocked();
+  TestAllThreads();
+  TestStarvation();
+  TestUnblockedWithProfile();
   if (failures > 0) {
     std::fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;
