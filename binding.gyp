@@ -1,6 +1,10 @@
 {
   "variables": {
-    "have_libunwind%": "<!(node scripts/detect-libunwind.js)"
+    "have_libunwind%": "<!(node scripts/detect-libunwind.js)",
+    # A prefix with include/libunwind.h and a position-independent lib/libunwind.a
+    # (scripts/build-static-libunwind.sh) to link libunwind in, as the prebuilds do:
+    # node-gyp rebuild --libunwind_static=DIR. Empty: libunwind.so.8 is dlopened at run time.
+    "libunwind_static%": ""
   },
   "targets": [
     {
@@ -53,7 +57,16 @@
       "cflags_cc": ["-fvisibility=hidden"],
       "libraries": ["-ldl", "-lpthread"],
       "conditions": [
-        ["have_libunwind=='true'", { "defines": ["STALLWATCH_HAVE_LIBUNWIND=1"] }],
+        ["have_libunwind=='true' and libunwind_static==''", { "defines": ["STALLWATCH_HAVE_LIBUNWIND=1"] }],
+        ["libunwind_static!=''", {
+          "defines": ["STALLWATCH_HAVE_LIBUNWIND=1", "STALLWATCH_LIBUNWIND_STATIC=1"],
+          # Before the system include directories, so the headers match the archive.
+          "include_dirs": ["<(libunwind_static)/include"],
+          "libraries": ["<(libunwind_static)/lib/libunwind.a"],
+          # --exclude-libs: libunwind's symbols stay local to stallwatch.node, so another
+          # module's libunwind (or the process's C++ unwinder) never binds to ours, nor we to it.
+          "ldflags": ["-Wl,--exclude-libs,ALL"]
+        }],
         ["OS=='mac'", {
           "xcode_settings": {
             "GCC_SYMBOLS_PRIVATE_EXTERN": "YES",

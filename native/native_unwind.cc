@@ -47,12 +47,25 @@ void WarmUpWalk() {
   }
 }
 
+void SetUpLoaded();
+
 void LoadLibunwind() {
 #if defined(__APPLE__)
   // On macOS the system unwinder is not libunwind's API; frame pointers are guaranteed by
   // Apple's ABIs, so the frame-pointer walk is the intended path there.
   g_reason = "macOS: frame-pointer walk";
   return;
+#elif defined(STALLWATCH_LIBUNWIND_STATIC)
+  // Linked in (the prebuilds: a PIC libunwind.a, its symbols kept local with --exclude-libs):
+  // the same table, filled from our own copy, so nothing is needed at run time.
+  g_unw.init_local2 = &unw_init_local2;
+  g_unw.step = &unw_step;
+  g_unw.get_reg = &unw_get_reg;
+  g_unw.getcontext = &unw_tdep_getcontext;
+  g_unw.is_signal_frame = &unw_is_signal_frame;
+  g_unw.set_caching_policy = &unw_set_caching_policy;
+  g_unw.local_addr_space = &unw_local_addr_space;
+  SetUpLoaded();
 #else
   void* lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (lib == nullptr) {
@@ -71,6 +84,12 @@ void LoadLibunwind() {
     g_reason = "libunwind.so.8 lacks unw_init_local2 (needs libunwind >= 1.3); native frames come from a frame-pointer walk";
     return;
   }
+  SetUpLoaded();
+#endif
+}
+
+// Once g_unw is filled in, from the linked-in or the dlopened libunwind.
+void SetUpLoaded() {
   // The global cache takes a lock around every lookup, and blocks all signals with
   // sigprocmask each time (about a hundred system calls per capture, measured). The per-thread
   // cache needs no lock; its thread-local storage is allocated by each monitored thread's
@@ -81,7 +100,6 @@ void LoadLibunwind() {
   g_have_libunwind = true;
   WarmUpWalk();
   g_reason = nullptr;
-#endif
 }
 
 // Records every frame the cursor reaches, innermost first. Async-signal-safe when the

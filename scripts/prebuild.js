@@ -15,6 +15,14 @@
 //                   headers say otherwise (a guard for matrix scripts); default: read from them
 //   --out DIR       where prebuilds/ goes (default: <package root>/prebuilds)
 //   --keep          keep the temporary build directory (printed)
+//   --libunwind-static DIR
+//                   (Linux) prefix of a position-independent static libunwind to link in
+//                   (DIR/include/libunwind.h, DIR/lib/libunwind.a); default
+//                   <package root>/.prebuild-deps/libunwind, built there first by
+//                   scripts/build-static-libunwind.sh when it is missing
+//   --libunwind-dynamic
+//                   (Linux) do not link libunwind in: the binary dlopens libunwind.so.8 at run time
+//                   and walks frame pointers without it (for a machine that cannot build the above)
 //
 // The build runs in a temporary copy of binding.gyp, native/ and scripts/, so the package's
 // own build/ is never touched. When DIR/bin/node exists, node-gyp runs under that Node, so the
@@ -23,27 +31,36 @@
 // platform or arch is not supported: the binary is for this machine's platform, arch and libc.
 //
 // What the binary needs at run time: the C and C++ runtimes of the build machine's toolchain
-// (glibc and libstdc++, at least the versions printed at the end; node itself needs both), and
-// optionally libunwind.so.8, which the addon dlopens at run time (without it, native stacks come
-// from a frame-pointer walk). libunwind cannot be linked in statically: Debian's libunwind.a is
-// not position-independent code, so it cannot go into a shared object.
+// (glibc, libstdc++ and libgcc_s, at least the versions printed at the end; node itself needs
+// them). On Linux libunwind is linked in statically (a PIC build of Debian's libunwind sources,
+// see scripts/build-static-libunwind.sh; Debian's own libunwind.a is not PIC), with its symbols
+// kept local, so libunwind8 is not needed. After the build the script checks, with readelf and
+// nm, that the binary needs no libunwind*.so and exports no libunwind symbol, and stops if not.
 'use strict';
 
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { checkStaticLinkage } = require('./prebuild-linkage');
 
 const ROOT = path.resolve(__dirname, '..');
+const DEFAULT_LIBUNWIND = path.join(ROOT, '.prebuild-deps', 'libunwind');
 
 function usage(message) {
   if (message) console.error(`prebuild: ${message}`);
-  console.error('usage: node scripts/prebuild.js [--nodedir DIR] [--abi N] [--out DIR] [--keep]');
+  console.error('usage: node scripts/prebuild.js [--nodedir DIR] [--abi N] [--out DIR] [--keep] [--libunwind-static DIR | --libunwind-dynamic]');
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const args = { nodedir: undefined, abi: undefined, out: path.join(ROOT, 'prebuilds'), keep: false };
+  const args = {
+    nodedir: undefined,
+    abi: undefined,
+    out: path.join(ROOT, 'prebuilds'),
+    keep: false,
+    libunwindStatic: process.platform === 'linux' ? DEFAULT_LIBUNWIND : undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.indexOf('=');
@@ -57,6 +74,8 @@ function parseArgs(argv) {
     else if (name === '--abi') args.abi = value();
     else if (name === '--out') args.out = path.resolve(value());
     else if (name === '--keep') args.keep = true;
+    else if (name === '--libunwind-static') args.libunwindStatic = path.resolve(value());
+    else if (name === '--libunwind-dynamic') args.libunwindStatic = undefined;
     else if (name === '-h' || name === '--help') usage();
     else usage(`unknown option ${arg}`);
   }
@@ -143,6 +162,24 @@ function runtimeRequirements(file) {
   return { glibc: highest('GLIBC'), glibcxx: highest('GLIBCXX') };
 }
 
+/** The static libunwind prefix, built by scripts/build-static-libunwind.sh when it is missing. */
+function ensureStaticLibunwind(prefix) {
+  const archive = path.join(prefix, 'lib', 'libunwind.a');
+  if (fs.existsSync(archive) && fs.existsSync(path.join(prefix, 'include', 'libunwind.h'))) return;
+  if (prefix !== DEFAULT_LIBUNWIND) throw new Error(`--libunwind-static ${prefix}: no lib/libunwind.a and include/libunwind.h there`);
+  console.log(`prebuild: no static libunwind in ${prefix}: building it (scripts/build-static-libunwind.sh)`);
+  const built = spawnSync('bash', [path.join(__dirname, 'build-static-libunwind.sh'), '--out', prefix], { stdio: 'inherit' });
+  if (built.status !== 0) {
+    throw new Error('could not build a static libunwind (see above); pass --libunwind-static DIR or --libunwind-dynamic');
+  }
+}
+
+/** Stops when the binary needs libunwind or exports its symbols (see prebuild-linkage.js). */
+function reportStaticLinkage(file) {
+  const needed = checkStaticLinkage(file);
+  console.log(`prebuild: linkage: needs ${needed.join(', ')}; exports no libunwind symbol`);
+}
+
 function main() {
   const args = parseArgs(process.argv.slice(2));
   const nodedir = args.nodedir ?? defaultNodedir();
@@ -179,13 +216,20 @@ function main() {
     // binding.gyp asks require('node-addon-api') for its include directory.
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(staging, 'node_modules'), 'dir');
 
-    const gyp = spawnSync(runner, [nodeGypScript(), 'rebuild', `--nodedir=${nodedir}`, '--jobs=max'], {
+    const gypArgs = [nodeGypScript(), 'rebuild', `--nodedir=${nodedir}`, '--jobs=max'];
+    if (args.libunwindStatic !== undefined) {
+      ensureStaticLibunwind(args.libunwindStatic);
+      gypArgs.push(`--libunwind_static=${args.libunwindStatic}`);
+      console.log(`prebuild: linking libunwind statically from ${args.libunwindStatic}`);
+    }
+    const gyp = spawnSync(runner, gypArgs, {
       cwd: staging,
       stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, npm_config_nodedir: nodedir },
     });
     if (gyp.status !== 0) throw new Error(`node-gyp failed (${gyp.status === null ? `signal ${gyp.signal}` : `exit ${gyp.status}`})`);
     const built = path.join(staging, 'build', 'Release', 'stallwatch.node');
+    if (args.libunwindStatic !== undefined) reportStaticLinkage(built);
 
     if (tester) {
       const script =
@@ -194,6 +238,9 @@ function main() {
         'console.log(JSON.stringify(c));';
       const check = spawnSync(tester, ['-e', script, built], { encoding: 'utf8' });
       if (check.status !== 0) throw new Error(`the built addon does not load in ${tester}:\n${check.stderr}`);
+      if (args.libunwindStatic !== undefined && JSON.parse(check.stdout).libunwind !== true) {
+        throw new Error(`the built addon does not use its linked-in libunwind: capabilities ${check.stdout.trim()}`);
+      }
       console.log(`prebuild: loads in ${tester}: capabilities ${check.stdout.trim()}`);
     } else {
       console.log(`prebuild: not load-tested: no Node with ABI ${abi} here (put one at ${targetNode})`);

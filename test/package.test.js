@@ -4,14 +4,22 @@
 // stall with `node -r stallwatch/register` — once normally, once with no compiler, make or
 // python on PATH, where only the prebuilt binary can make it work.
 //
+// A third install runs with no compiler AND no libunwind8: in a mount namespace (unshare -m)
+// where every libunwind.so.8 the dynamic loader could find is bind-mounted over by an empty file.
+// The prebuild links libunwind in, so its report must still come from libunwind, not from the
+// frame-pointer fallback.
+//
 // The tarball gets a prebuild for the running Node: the one in prebuilds/ when it is newer than
-// every native source, otherwise one built now with scripts/prebuild.js (about a minute) into an
-// unpacked copy of the tarball, which is then packed again. The repository is never modified:
-// `npm pack` runs with --ignore-scripts (no `prepare`, so dist/ must already be built).
+// every native source, otherwise one built now with scripts/prebuild.js (13 s on 2 idle cores,
+// 96 s measured under load, plus about 18 s once for the static libunwind, cached in
+// .prebuild-deps/, gitignored; see docs/install.md) into an
+// unpacked copy of the tarball, which is then packed again. The repository is otherwise never
+// modified: `npm pack` runs with --ignore-scripts (no `prepare`, so dist/ must already be built).
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const { test, before, after } = require('node:test');
 const { ROOT, run, count, MAIN_HEADER } = require('./fixtures-register/_run');
 
@@ -46,6 +54,13 @@ function npm(args, options = {}) {
   return run(process.execPath, [npmCli, ...args], { timeoutMs: 180000, ...options, rawEnv: options.rawEnv ?? npmEnv(options.env) });
 }
 
+/** `npm pack --json`'s array. npm 10 (the npm of the Node 18-22 packages) runs the `prepare`
+ *  script despite --ignore-scripts, and its output comes first on stdout. */
+function packJson(stdout) {
+  const start = stdout.search(/^\[$/m);
+  return JSON.parse(start >= 0 ? stdout.slice(start) : stdout);
+}
+
 function explain(result, fn) {
   try {
     fn();
@@ -73,13 +88,15 @@ before(async () => {
 
   const packed = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT });
   explain(packed, () => assert.equal(packed.code, 0, 'npm pack'));
-  const [info] = JSON.parse(packed.stdout);
+  const [info] = packJson(packed.stdout);
   packedFiles = info.files.map((f) => f.path);
   tarball = path.join(tmp, info.filename);
 
   const own = path.join(ROOT, PREBUILD_PATH);
-  const fresh = fs.existsSync(own) &&
-    fs.statSync(own).mtimeMs > newestMtime([path.join(ROOT, 'native'), path.join(ROOT, 'binding.gyp')]);
+  const fresh = fs.existsSync(own) && fs.statSync(own).mtimeMs > newestMtime([
+    path.join(ROOT, 'native'), path.join(ROOT, 'binding.gyp'),
+    path.join(ROOT, 'scripts', 'prebuild.js'), path.join(ROOT, 'scripts', 'build-static-libunwind.sh'),
+  ]);
   if (fresh) return;
   // Build a prebuild into an unpacked copy of the tarball and pack that copy again.
   const stage = path.join(tmp, 'stage');
@@ -87,15 +104,17 @@ before(async () => {
   const untar = await run('tar', ['-xzf', tarball, '-C', stage]);
   explain(untar, () => assert.equal(untar.code, 0, 'tar -x'));
   const pkgDir = path.join(stage, 'package');
-  const built = await run(process.execPath, [path.join(ROOT, 'scripts', 'prebuild.js'), '--out', path.join(pkgDir, 'prebuilds')], {
+  const started = Date.now();
+  const built = await run(process.execPath, [path.join(ROOT, 'scripts', 'prebuild.js'), '--abi', process.versions.modules, '--out', path.join(pkgDir, 'prebuilds')], {
     timeoutMs: 300000,
     rawEnv: npmEnv({ npm_config_nodedir: process.env.npm_config_nodedir || (fs.existsSync('/usr/include/node/node.h') ? '/usr' : '') }),
   });
   explain(built, () => assert.equal(built.code, 0, 'scripts/prebuild.js'));
+  console.log(`# built the prebuild for ABI ${process.versions.modules} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   fs.rmSync(tarball);
   const repacked = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: pkgDir });
   explain(repacked, () => assert.equal(repacked.code, 0, 'npm pack of the staged copy'));
-  tarball = path.join(tmp, JSON.parse(repacked.stdout)[0].filename);
+  tarball = path.join(tmp, packJson(repacked.stdout)[0].filename);
 });
 
 after(() => {
@@ -142,6 +161,22 @@ test('npm pack: the tarball holds what an install and the CLI need, and nothing 
   }
   if (fs.existsSync(path.join(ROOT, PREBUILD_PATH))) assert.ok(files.has(PREBUILD_PATH), `${PREBUILD_PATH} is packed`);
 });
+
+let noCompiler;
+/** A PATH with node, npm and sh only (made once), and npm's environment with it. */
+async function noCompilerPath() {
+  if (noCompiler) return noCompiler;
+  const bin = path.join(tmp, 'no-compiler-bin');
+  fs.mkdirSync(bin);
+  fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+  fs.symlinkSync(npmCli, path.join(bin, 'npm'));
+  fs.symlinkSync('/bin/sh', path.join(bin, 'sh'));
+  const env = npmEnv({ PATH: bin, CC: '', CXX: '' });
+  const probe = await run('/bin/sh', ['-c', 'for t in cc c++ gcc g++ clang make python3 python node-gyp; do command -v $t; done; echo END'], { rawEnv: env });
+  explain(probe, () => assert.equal(probe.stdout, 'END\n', 'no compiler, make, python or node-gyp on this PATH'));
+  noCompiler = { bin, env };
+  return noCompiler;
+}
 
 /** A fresh project with the tarball installed offline; returns its directory and npm's result. */
 async function installInto(name, { env, rawEnv } = {}) {
@@ -229,15 +264,7 @@ test('installed offline from the tarball: the prebuild is used, -r stallwatch/re
 });
 
 test('installed with no compiler, make or python on PATH: the prebuild makes it work', { timeout: 400000 }, async () => {
-  // A PATH with node, npm and sh only.
-  const bin = path.join(tmp, 'no-compiler-bin');
-  fs.mkdirSync(bin);
-  fs.symlinkSync(process.execPath, path.join(bin, 'node'));
-  fs.symlinkSync(npmCli, path.join(bin, 'npm'));
-  fs.symlinkSync('/bin/sh', path.join(bin, 'sh'));
-  const env = npmEnv({ PATH: bin, CC: '', CXX: '' });
-  const probe = await run('/bin/sh', ['-c', 'for t in cc c++ gcc g++ clang make python3 python node-gyp; do command -v $t; done; echo END'], { rawEnv: env });
-  explain(probe, () => assert.equal(probe.stdout, 'END\n', 'no compiler, make, python or node-gyp on this PATH'));
+  const { bin, env } = await noCompilerPath();
 
   // Control: forcing a compile on this PATH fails, so a success below is the prebuild's.
   const forced = await installInto('app-forced-compile', { rawEnv: { ...env, STALLWATCH_BUILD_FROM_SOURCE: '1' } });
@@ -257,4 +284,135 @@ test('installed with no compiler, make or python on PATH: the prebuild makes it 
     rawEnv: { ...env, STALLWATCH_THRESHOLD_MS: '200' },
   });
   assertInstalledReport(r, dir);
+
+  // Neither the prebuild (now not an ELF file) nor a local build loads: the error names the
+  // system the binary was wanted for, and why each candidate failed.
+  fs.writeFileSync(path.join(dir, 'node_modules', 'stallwatch', PREBUILD_PATH), 'not an ELF file\n');
+  const broken = await run(path.join(bin, 'node'), ['-e', "try { require('stallwatch').capabilities(); } catch (e) { console.log(e.message); process.exit(3); }"], { cwd: dir, rawEnv: env });
+  explain(broken, () => {
+    assert.equal(broken.code, 3);
+    assert.ok(broken.stdout.includes(`could not load the native addon for ${process.platform}-${process.arch} (libc: glibc `), 'platform, arch, libc');
+    assert.ok(broken.stdout.includes(`Node ${process.version} (ABI ${process.versions.modules})`), 'Node version and ABI');
+    assert.match(broken.stdout, /prebuild \S+node\.abi\d+\.node: .*(invalid ELF header|file too short)/);
+    assert.match(broken.stdout, /local build: not built/);
+  });
+});
+
+/** Every file the dynamic loader could open for libunwind.so.8 here (ldconfig's cache and the
+ *  default directories), as real paths: bind mounts follow symlinks. */
+function libunwindFiles() {
+  const candidates = [];
+  const ldconfig = ['/sbin/ldconfig', '/usr/sbin/ldconfig'].find((file) => fs.existsSync(file));
+  if (ldconfig) {
+    const cache = spawnSync(ldconfig, ['-p'], { encoding: 'utf8' });
+    for (const [, file] of (cache.stdout || '').matchAll(/^\s*libunwind\.so\.8 .*=> (\S+)$/gm)) candidates.push(file);
+  }
+  const triplet = `${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`;
+  for (const dir of ['/lib', '/lib64', '/usr/lib', '/usr/lib64', '/usr/local/lib', `/lib/${triplet}`, `/usr/lib/${triplet}`]) {
+    candidates.push(path.join(dir, 'libunwind.so.8'));
+  }
+  return [...new Set(candidates.filter((file) => fs.existsSync(file)).map((file) => fs.realpathSync(file)))];
+}
+
+/**
+ * How to run a command in a private mount namespace: `unshare -m` as root, `unshare -rm` (a user
+ * namespace) otherwise; undefined (with the reason) when neither works here.
+ */
+function mountNamespace() {
+  if (process.platform !== 'linux') return { skip: 'mount namespaces are Linux only' };
+  const unshare = ['/usr/bin/unshare', '/bin/unshare'].find((file) => fs.existsSync(file));
+  const mount = ['/usr/bin/mount', '/bin/mount'].find((file) => fs.existsSync(file));
+  if (!unshare || !mount) return { skip: 'no unshare or mount binary (util-linux)' };
+  const tries = process.getuid?.() === 0 ? [['-m'], ['-r', '-m']] : [['-r', '-m']];
+  for (const flags of tries) {
+    const probe = spawnSync(unshare, [...flags, '--propagation', 'private', mount, '--bind', '/dev/null', '/dev/null']);
+    if (probe.status === 0) return { unshare, mount, flags };
+  }
+  return { skip: 'unshare -m needs root, and unprivileged user namespaces are not available here' };
+}
+
+test('installed with no compiler and no libunwind8: the prebuild loads and unwinds with its own libunwind', { timeout: 400000 }, async (t) => {
+  const ns = mountNamespace();
+  if (ns.skip) {
+    t.skip(ns.skip);
+    return;
+  }
+  const { bin, env } = await noCompilerPath();
+  const hidden = libunwindFiles();
+  const empty = path.join(tmp, 'empty-libunwind.so.8');
+  fs.writeFileSync(empty, '');
+  // sh hide.sh -- CMD ARGS: bind-mounts the empty file over each libunwind.so.8, then runs CMD.
+  const hide = path.join(tmp, 'hide-libunwind.sh');
+  fs.writeFileSync(hide, [
+    'for f in ' + hidden.map((f) => `'${f}'`).join(' ') + `; do ${ns.mount} --bind '${empty}' "$f" || exit 97; done`,
+    'exec "$@"',
+    '',
+  ].join('\n'));
+  const hidden_run = (file, args, options) => run(ns.unshare, [...ns.flags, '--propagation', 'private', '/bin/sh', hide, file, ...args], options);
+
+  // Control: in the namespace, no libunwind.so.8 can be read; and a local build that uses the
+  // system's libunwind (the dlopen path) reports it missing there.
+  const sizes = await hidden_run(path.join(bin, 'node'), ['-e', 'console.log(JSON.stringify(process.argv.slice(1).map((f) => require("fs").readFileSync(f).length)))', ...hidden], { rawEnv: env });
+  explain(sizes, () => {
+    assert.equal(sizes.code, 0);
+    assert.deepEqual(JSON.parse(sizes.stdout), hidden.map(() => 0), `${hidden.join(', ')} are hidden`);
+  });
+  const localBuild = path.join(ROOT, 'build', 'Release', 'stallwatch.node');
+  const capabilitiesOf = (file) => ['-e', 'console.log(JSON.stringify(require(process.argv[1]).capabilities()))', file];
+  if (hidden.length > 0 && fs.existsSync(localBuild)) {
+    const outside = await run(process.execPath, capabilitiesOf(localBuild), { rawEnv: env });
+    if (outside.code === 0 && JSON.parse(outside.stdout).libunwind === true) {
+      const inside = await hidden_run(path.join(bin, 'node'), capabilitiesOf(localBuild), { rawEnv: env });
+      explain(inside, () => {
+        assert.equal(inside.code, 0);
+        assert.match(JSON.parse(inside.stdout).libunwindReason, /libunwind\.so\.8 could not be loaded/, 'the dlopen path finds no libunwind');
+      });
+    }
+  }
+
+  const dir = path.join(tmp, 'app-no-libunwind');
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'app-no-libunwind', version: '1.0.0', private: true }));
+  // Blocked in native code (a futex wait in libc, called by V8), so the report has native
+  // frames both below and above code built without frame pointers.
+  fs.writeFileSync(path.join(dir, 'wait.js'), [
+    'function waitInInstalledApp(ms) { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); }',
+    "setTimeout(() => { waitInInstalledApp(800); setTimeout(() => console.log('DONE'), 400); }, 50);",
+    '',
+  ].join('\n'));
+  const installed = await hidden_run(path.join(bin, 'node'), [npmCli, 'install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', tarball],
+    { cwd: dir, rawEnv: env, timeoutMs: 180000 });
+  explain(installed, () => {
+    assert.equal(installed.code, 0, 'npm install --offline without a compiler or libunwind8');
+    assert.match(installed.stdout + installed.stderr, /stallwatch: using the prebuilt binary prebuilds\/[\w-]+\/node\.abi\d+\.node; nothing to compile/);
+  });
+  const pkg = path.join(dir, 'node_modules', 'stallwatch');
+  assert.ok(!fs.existsSync(path.join(pkg, 'build')), 'nothing was compiled');
+
+  const r = await hidden_run(path.join(bin, 'node'), [
+    '-r', 'stallwatch/register',
+    '-e', `process.on('exit', () => console.log('ORIGIN ' + JSON.stringify({ origin: require(${JSON.stringify(path.join(pkg, 'dist', 'lib', 'load-native.js'))}).nativeOrigin(), capabilities: require('stallwatch').capabilities() })))`,
+    '-r', './wait.js',
+  ], { cwd: dir, rawEnv: { ...env, STALLWATCH_THRESHOLD_MS: '200', STALLWATCH_LOG_FORMAT: 'json' } });
+  explain(r, () => {
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^DONE$/m);
+    const { origin, capabilities } = JSON.parse(r.stdout.match(/^ORIGIN (.*)$/m)[1]);
+    assert.deepEqual(origin, { kind: 'prebuild', file: path.join(pkg, PREBUILD_PATH) }, 'the prebuild was loaded');
+    assert.equal(capabilities.libunwind, true, 'libunwind works without libunwind.so.8');
+    assert.equal(capabilities.libunwindReason, undefined);
+
+    const blocked = r.stderr.split('\n').filter((line) => line.startsWith('{"event":"blocked"')).map((line) => JSON.parse(line));
+    assert.equal(blocked.length, 1, 'one report');
+    const [report] = blocked;
+    assert.doesNotMatch(report.partial ?? '', /frame-pointer walk|libunwind error/, 'libunwind walked the whole stack');
+    const names = report.frames.map((f) => `${f.kind}:${f.name}`);
+    const at = (pattern) => names.findIndex((name) => pattern.test(name));
+    const libcFrame = report.frames.findIndex((f) => f.kind === 'native' && /\/libc\.so\.6$/.test(f.module ?? ''));
+    const culprit = at(/^js:waitInInstalledApp$/);
+    const loop = at(/^native:uv_run$/);
+    assert.ok(libcFrame >= 0, `a native frame in libc: ${names.join(' | ')}`);
+    assert.ok(culprit > libcFrame, `the JS culprit is above libc: ${names.join(' | ')}`);
+    assert.ok(loop > culprit, `the walk goes on through V8 to the event loop: ${names.join(' | ')}`);
+  });
 });
