@@ -42,14 +42,40 @@ function mulberry32(a) {
 // RSS of what is still allocated: after GC, freed heap memory that glibc's arenas keep for
 // threads that have exited is handed back (malloc_trim through the test addon), so that growth
 // means memory still held, not allocator caching across 500 thread lifetimes.
-const { trimMalloc } = require(common.TEST_ADDON || require('path').join(w.ROOT, 'test', 'addon', 'build', 'Release', 'stallwatch_test_addon.node'));
+const { trimMalloc, mallocInfo } = require(common.TEST_ADDON || require('path').join(w.ROOT, 'test', 'addon', 'build', 'Release', 'stallwatch_test_addon.node'));
 async function settledRss() {
   for (let i = 0; i < 3; i++) {
-    gc();
+    // 'last-resort': the memory-reducing full GC V8 runs before giving up on an allocation,
+    // which also shrinks the young generation; a plain gc() leaves the heap sized by GC
+    // heuristics, which varied by -3 .. +4 MB between runs under CPU load, with or without
+    // stallwatch.
+    gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     await common.sleep(50);
   }
   trimMalloc();
   return process.memoryUsage().rss;
+}
+
+// Where the memory is, to tell growth of the V8 heap from the C heap (glibc's count of bytes
+// in use, free in arenas, mmapped) and from other anonymous memory (thread stacks, V8 pages).
+function memoryDetail(phase) {
+  // For investigating: STALLWATCH_CHURN_SMAPS=<prefix> keeps /proc/self/smaps at each measurement.
+  if (process.env.STALLWATCH_CHURN_SMAPS) {
+    const fs = require('node:fs');
+    fs.writeFileSync(`${process.env.STALLWATCH_CHURN_SMAPS}-${phase}.txt`, fs.readFileSync('/proc/self/smaps'));
+  }
+  const m = process.memoryUsage();
+  const detail = { heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, malloc: mallocInfo() };
+  for (const space of v8.getHeapSpaceStatistics()) detail[`v8_${space.space_name}`] = space.space_used_size;
+  try {
+    const rollup = require('node:fs').readFileSync('/proc/self/smaps_rollup', 'utf8');
+    for (const key of ['Anonymous', 'Private_Dirty', 'Shared_Clean', 'Private_Clean']) {
+      const match = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(rollup);
+      if (match) detail[key] = Number(match[1]) * 1024;
+    }
+    detail.mappings = require('node:fs').readFileSync('/proc/self/maps', 'utf8').split('\n').length - 1;
+  } catch { /* not Linux */ }
+  return detail;
 }
 
 common.main(async () => {
@@ -111,15 +137,15 @@ common.main(async () => {
 
   await runUntil(FIRST);
   const rssFirst = await settledRss();
-  common.say('NOTE', { step: 'rss', phase: 'first', cycles: figures.ended, rss: rssFirst });
+  common.say('NOTE', { step: 'rss', phase: 'first', cycles: figures.ended, rss: rssFirst, ...memoryDetail('first') });
   for (let mark = 250; mark < TOTAL; mark += 250) { // the trend, for longer runs
     await runUntil(mark);
-    common.say('NOTE', { step: 'rss', phase: 'mark', cycles: figures.ended, rss: await settledRss() });
+    common.say('NOTE', { step: 'rss', phase: 'mark', cycles: figures.ended, rss: await settledRss(), ...memoryDetail(`mark${mark}`) });
   }
   await runUntil(TOTAL);
   await common.sleep(300); // events of the last workers
   const rssLast = await settledRss();
-  common.say('NOTE', { step: 'rss', phase: 'last', cycles: figures.ended, rss: rssLast });
+  common.say('NOTE', { step: 'rss', phase: 'last', cycles: figures.ended, rss: rssLast, ...memoryDetail('last') });
   const s = common.NO_SUPERVISE ? { samples: 0, failedSignals: 0 } : stats();
   common.say('NOTE', {
     step: 'churn', ...figures, elapsedMs: Date.now() - started, samples: s.samples, failedSignals: s.failedSignals,
