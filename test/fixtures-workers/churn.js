@@ -1,5 +1,5 @@
 'use strict';
-// Churn: workers created and ended in a loop (4 alive at a time, 500 in all, at most 55 s) with
+// Churn: workers created and ended in a loop (4 alive at a time, 500 in all, at most 90 s) with
 // supervision on, some of them blocking past the threshold (100 ms here) so that captures happen
 // while threads come and go. Three kinds of workers, in turn:
 //   covered  created after supervise({ workers: true }) on the main thread, no stallwatch code
@@ -8,7 +8,7 @@
 // Each worker: from a timer, maybe spins (churnSpin, 10%) or waits (churnWait, Atomics.wait with a
 // timeout, 20%) 40..260 ms; then either ends by itself or waits to be terminated (after 0..120 ms;
 // some are terminated before they are even online).
-// argv: [seed] [total cycles, 500] [time bound ms, 55000] ['noblock': no worker blocks]
+// argv: [seed] [total cycles, 500] [time bound ms, 90000] ['noblock': no worker blocks]
 // Prints REPORT:main (main handle), REPORT:self (posted by self/both workers), NOTE {step: 'exit',
 // threadId, at, code} per worker, NOTE {step: 'rss', phase, rss, cycles}, NOTE {step: 'churn', ...}.
 // gc: through v8.setFlagsFromString('--expose-gc'), not the command line (see workers.test.js:
@@ -22,7 +22,7 @@ const w = require('./_worker');
 const TOTAL = Number(process.argv[3]) || 500;
 const FIRST = 50;
 const CONCURRENCY = 4;
-const MAX_MS = Number(process.argv[4]) || 55000;
+const MAX_MS = Number(process.argv[4]) || 90000; // idle: ~20 s; under the load of other jobs, up to ~60 s seen
 const THRESHOLD = 100;
 const NO_BLOCK = process.argv[5] === 'noblock'; // for investigating: churn without captures
 const seed = Number(process.argv[2]) || (Date.now() % 100000);
@@ -52,8 +52,15 @@ async function settledRss() {
     gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     await common.sleep(50);
   }
-  trimMalloc();
-  return process.memoryUsage().rss;
+  // The median of three readings, so one reading taken while a V8 or libuv thread holds a
+  // transient buffer does not decide the figure.
+  const readings = [];
+  for (let i = 0; i < 3; i++) {
+    if (i > 0) await common.sleep(50);
+    trimMalloc();
+    readings.push(process.memoryUsage().rss);
+  }
+  return w.median(readings);
 }
 
 // Where the memory is, to tell growth of the V8 heap from the C heap (glibc's count of bytes
@@ -137,7 +144,8 @@ common.main(async () => {
 
   await runUntil(FIRST);
   const rssFirst = await settledRss();
-  common.say('NOTE', { step: 'rss', phase: 'first', cycles: figures.ended, rss: rssFirst, ...memoryDetail('first') });
+  const first = memoryDetail('first');
+  common.say('NOTE', { step: 'rss', phase: 'first', cycles: figures.ended, rss: rssFirst, ...first });
   for (let mark = 250; mark < TOTAL; mark += 250) { // the trend, for longer runs
     await runUntil(mark);
     common.say('NOTE', { step: 'rss', phase: 'mark', cycles: figures.ended, rss: await settledRss(), ...memoryDetail(`mark${mark}`) });
@@ -145,11 +153,13 @@ common.main(async () => {
   await runUntil(TOTAL);
   await common.sleep(300); // events of the last workers
   const rssLast = await settledRss();
-  common.say('NOTE', { step: 'rss', phase: 'last', cycles: figures.ended, rss: rssLast, ...memoryDetail('last') });
-  const s = common.NO_SUPERVISE ? { samples: 0, failedSignals: 0 } : stats();
+  const last = memoryDetail('last');
+  common.say('NOTE', { step: 'rss', phase: 'last', cycles: figures.ended, rss: rssLast, ...last });
+  const s = common.NO_SUPERVISE ? { samples: 0, failedSignals: 0, liveThreadRecords: 0 } : stats();
   common.say('NOTE', {
     step: 'churn', ...figures, elapsedMs: Date.now() - started, samples: s.samples, failedSignals: s.failedSignals,
-    rssFirst, rssLast, reportsMain: common.counts.reports, reportsSelf: w.relayed.REPORT,
+    rssFirst, rssLast, cHeapFirst: first.malloc.inUse, cHeapLast: last.malloc.inUse,
+    heapUsedFirst: first.heapUsed, heapUsedLast: last.heapUsed, liveThreadRecords: s.liveThreadRecords, reportsMain: common.counts.reports, reportsSelf: w.relayed.REPORT,
   });
   common.done(sv);
 });
