@@ -70,6 +70,7 @@ function memoryDetail(phase) {
   if (process.env.STALLWATCH_CHURN_SMAPS) {
     const fs = require('node:fs');
     fs.writeFileSync(`${process.env.STALLWATCH_CHURN_SMAPS}-${phase}.txt`, fs.readFileSync('/proc/self/smaps'));
+    if (process.env.STALLWATCH_CHURN_HEAPSNAP) v8.writeHeapSnapshot(`${process.env.STALLWATCH_CHURN_SMAPS}-${phase}.heapsnapshot`);
   }
   const m = process.memoryUsage();
   const detail = { heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, malloc: mallocInfo() };
