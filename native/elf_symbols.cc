@@ -19,7 +19,8 @@
 //    ~6.5 MB) would cost that much anonymous memory in every watched process for the few
 //    names a report needs. Instead the .strtab range of the file stays mapped read-only:
 //    virtual space only, with RSS limited to the clean, reclaimable page-cache pages
-//    actually read. The file's other sections are unmapped once parsed.
+//    actually read, and those handed back after each batch of reports (ReleaseNamePages).
+//    The file's other sections are unmapped once parsed.
 //    The risk of a mapping is SIGBUS if the file is truncated in place while we run; that
 //    would already break the module's own code pages, and package managers replace files
 //    by rename, which leaves our (old) inode intact.
@@ -124,6 +125,15 @@ ElfSymbolTable::~ElfSymbolTable() {
   if (strtab_mapping_ != nullptr) munmap(strtab_mapping_, strtab_mapping_size_);
 }
 
+void ElfSymbolTable::ReleaseNamePages() const {
+  if (strtab_mapping_ == nullptr) return;
+  // MADV_DONTNEED on a private, never-written file mapping only unmaps the pages from this
+  // process; the contents are still the file's on the next access. Cheap when little is
+  // mapped: node's 7.3 MB range is ~1,800 page-table entries to walk. (mincore cannot tell
+  // what is mapped here: for a file it reports the page cache.)
+  madvise(strtab_mapping_, strtab_mapping_size_, MADV_DONTNEED);
+}
+
 std::unique_ptr<ElfSymbolTable> ElfSymbolTable::Load(const std::string& path) {
   using Ehdr = ElfW(Ehdr);
   using Shdr = ElfW(Shdr);
@@ -208,6 +218,8 @@ std::unique_ptr<ElfSymbolTable> ElfSymbolTable::Load(const std::string& path) {
 // macOS: Mach-O symbol tables (LC_SYMTAB, including non-exported functions) are not
 // implemented; the symbolizer names only what dladdr knows there.
 ElfSymbolTable::~ElfSymbolTable() = default;
+
+void ElfSymbolTable::ReleaseNamePages() const {}
 
 std::unique_ptr<ElfSymbolTable> ElfSymbolTable::Load(const std::string&) { return nullptr; }
 

@@ -391,6 +391,10 @@ void ReporterMain() {
       jobs = TakeJobs();
     }
     for (Job& job : jobs) RunJob(job, symbolizer);
+    // Between batches, not per report: a burst (profile samples, many workers stalling at
+    // once) refaults each name page once. Without this the page-cache pages of every symbol
+    // name ever reported stay in RSS (measured: +2 MB over 500 worker lifetimes).
+    symbolizer.ReleaseResidentNames();
     {
       std::lock_guard<std::mutex> lock(wake.mutex);
       wake.running = false;

@@ -99,6 +99,12 @@ NativeSymbolizer::~NativeSymbolizer() = default;
 
 void NativeSymbolizer::Clear() { tables_.clear(); }
 
+void NativeSymbolizer::ReleaseResidentNames() {
+  for (const auto& entry : tables_) {
+    if (entry.second != nullptr) entry.second->ReleaseNamePages();
+  }
+}
+
 void NativeSymbolizer::BeginReport(std::chrono::milliseconds source_line_budget) {
   source_deadline_ = std::chrono::steady_clock::now() + source_line_budget;
 }

@@ -45,6 +45,9 @@ class NativeSymbolizer {  // not thread-safe: one instance per thread; caches pe
   NativeSymbol Resolve(uintptr_t pc);
   // Frees cached tables (used by tests).
   void Clear();
+  // Gives back the resident pages of the names read so far (see
+  // ElfSymbolTable::ReleaseNamePages); the reporter calls it once its queue is empty.
+  void ReleaseResidentNames();
 
   // Source lines are read from DWARF on a background thread; Resolve waits for them at most
   // until a deadline shared by all Resolve calls of one report. BeginReport() starts that

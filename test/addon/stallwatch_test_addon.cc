@@ -625,6 +625,33 @@ napi_value OccupyThreadpool(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// glibc's own accounting of the C heap (mallinfo2), so a memory test can tell bytes still
+// allocated (inUse, mmapped) from bytes the arenas hold free (free) and from how many arenas
+// exist (each thread that ever allocated may have made one). Empty object off glibc.
+napi_value MallocInfo(napi_env env, napi_callback_info) {
+  napi_value result = nullptr;
+  napi_create_object(env, &result);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  const struct mallinfo2 info = mallinfo2();
+  const struct {
+    const char* name;
+    size_t value;
+  } fields[] = {
+      {"arena", info.arena},        // bytes obtained with brk/sbrk or arena heaps (non-mmapped)
+      {"mmapped", info.hblkhd},     // bytes in blocks allocated with mmap
+      {"inUse", info.uordblks},     // bytes allocated and not freed
+      {"free", info.fordblks},      // bytes free inside the arenas
+      {"releasable", info.keepcost},
+  };
+  for (const auto& f : fields) {
+    napi_value v = nullptr;
+    napi_create_double(env, static_cast<double>(f.value), &v);
+    napi_set_named_property(env, result, f.name, v);
+  }
+#endif
+  return result;
+}
+
 }  // namespace
 }  // namespace stallwatch_test
 
@@ -651,6 +678,7 @@ NAPI_MODULE_INIT() {
       {"trimMalloc", nullptr, stallwatch_test::TrimMalloc, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"occupyThreadpool", nullptr, stallwatch_test::OccupyThreadpool, nullptr, nullptr, nullptr, napi_default,
        nullptr},
+      {"mallocInfo", nullptr, stallwatch_test::MallocInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
 #if defined(STALLWATCH_ASAN_CANARY)
       {"asanCanary", nullptr, stallwatch_test::AsanCanary, nullptr, nullptr, nullptr, napi_default,
        nullptr},

@@ -7,8 +7,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 
+#include "elf_symbols.h"
 #include "symbolize.h"
 
 namespace {
@@ -107,6 +110,46 @@ void TestClearKeepsResolving(NativeSymbolizer& symbolizer) {
         "resolves again after Clear(): " + Describe(s));
 }
 
+// Rss (kB) of this process's mapping that contains `address`, from /proc/self/smaps; -1 if none.
+long MappingRssKb(const void* address) {
+  std::ifstream smaps("/proc/self/smaps");
+  const uintptr_t a = Address(address);
+  bool in_mapping = false;
+  for (std::string line; std::getline(smaps, line);) {
+    unsigned long start = 0, end = 0;
+    if (sscanf(line.c_str(), "%lx-%lx ", &start, &end) == 2) {  // a mapping's header line
+      in_mapping = a >= start && a < end;
+      continue;
+    }
+    long kb = 0;
+    if (in_mapping && sscanf(line.c_str(), "Rss: %ld kB", &kb) == 1) return kb;
+  }
+  return -1;
+}
+
+// The names a lookup read stay in the process's RSS (page-cache pages of the mapped .strtab)
+// until ReleaseNamePages(); after it they are gone from RSS and still read the same.
+void TestNamePagesReleased() {
+  auto table = stallwatch::ElfSymbolTable::Load("/proc/self/exe");
+  Check(table != nullptr, "this test binary's symbol table loads");
+  if (table == nullptr) return;
+  Dl_info info{};
+  Check(dladdr(reinterpret_cast<void*>(&stallwatch_test::Foo), &info) != 0 && info.dli_fbase != nullptr,
+        "dladdr finds the test binary's load base");
+  const uintptr_t bias = table->LoadBias(Address(info.dli_fbase));
+  stallwatch::ElfSymbolTable::Hit hit;
+  Check(table->Lookup(Address(reinterpret_cast<void*>(&stallwatch_test::Foo)) - bias, &hit), "Foo found");
+  if (hit.name == nullptr) return;
+  const std::string name = hit.name;  // reads the page
+  Check(name == "_ZN15stallwatch_test3FooEi", "raw name of Foo: " + name);
+  const long before = MappingRssKb(hit.name);
+  Check(before > 0, "the name's page is resident after the lookup (" + std::to_string(before) + " kB)");
+  table->ReleaseNamePages();
+  const long after = MappingRssKb(hit.name);
+  Check(after == 0, "no page of the names mapping resident after ReleaseNamePages (" + std::to_string(after) + " kB)");
+  Check(std::string(hit.name) == name, "a name returned before the release reads the same after it");
+}
+
 void TestDemangle() {
   using stallwatch::Demangle;
   Check(Demangle("write") == "write", "plain C name unchanged: " + Demangle("write"));
@@ -124,6 +167,7 @@ int main() {
   TestLibcExport(symbolizer);
   TestAnonymousMemory(symbolizer);
   TestClearKeepsResolving(symbolizer);
+  TestNamePagesReleased();
   TestDemangle();
   if (failures != 0) {
     fprintf(stderr, "%d check(s) failed\n", failures);
