@@ -71,7 +71,10 @@ std::shared_ptr<ThreadRecord> CreateRecord(napi_env env, int thread_id, const st
   record->tid = platform::CurrentTid();
   record->pid = getpid();
   record->thread_id = thread_id;
-  record->thread_name = thread_name;
+  // A covered worker cannot tell its own name on Node < 22.20: its parent recorded it
+  // (nameThread) and forgets it when the worker exits, possibly before the reporter builds this
+  // thread's last report. Keep it with the record from the start.
+  record->thread_name = !thread_name.empty() || thread_id == 0 ? thread_name : WorkerCoverage::ThreadName(thread_id);
   record->code_map = std::make_shared<CodeMap>();
   record->spare_sample.store(new RawSample());
 

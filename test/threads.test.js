@@ -94,7 +94,9 @@ test('starvationMs: a loop parked while every threadpool thread is held is repor
   // The starved loop itself is parked in the kernel poll call.
   const main = report.threads.find((t) => t.tid === result.pid);
   assert.ok(names(main).includes('uv__io_poll'), names(main).join(' < '));
-  assert.equal(out.reports.length, 0, 'a parked loop is never a blocked report');
+  // A parked loop is never a blocked report (the threshold is long, so a loaded machine's
+  // start-up pauses are not reported either).
+  assert.equal(out.reports.length, 0, JSON.stringify(out.reports.map((r) => r.frames.slice(0, 3))));
   // The JSON log has the same entry.
   const entries = readJsonLines(log).filter((e) => e.event === 'starvation');
   assert.equal(entries.length, 1);

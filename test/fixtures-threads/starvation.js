@@ -8,7 +8,7 @@ const { say, sleep, main, loadTestAddon, ROOT } = require('../fixtures/_common')
 const { supervise } = require(ROOT);
 
 main(async () => {
-  const handle = supervise({ thresholdMs: 200, starvationMs: 400, log: { path: process.argv[2] }, logFormat: 'json' });
+  const handle = supervise({ thresholdMs: 2000, starvationMs: 400, log: { path: process.argv[2] }, logFormat: 'json' });
   handle.on('starved', (report) => say('NOTE', { starved: report }));
   handle.on('blocked', (report) => say('REPORT', report));
   await sleep(1000); // idle: parked, nothing in flight
