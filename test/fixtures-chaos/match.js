@@ -27,10 +27,15 @@ function culpritName(text) {
   return m ? m[1] : null;
 }
 
-/** A loop waiting for work: the thread sits in the poll of the event loop, no JS on its stack. */
+/**
+ * A loop waiting for work: the thread was interrupted in the kernel poll call of its event loop
+ * (innermost frame), with no JS on its stack. (uv__io_poll lower down is no sign of idleness:
+ * every I/O callback runs inside it.)
+ */
 function looksIdle(report) {
-  return !report.frames.some((f) => f.kind === 'js') &&
-    report.frames.some((f) => /^(epoll_wait|epoll_pwait|uv__io_poll|kevent)$/.test(f.name));
+  const f = report.frames;
+  return !f.some((x) => x.kind === 'js') && f.length > 1 &&
+    /^(epoll_wait|epoll_pwait|epoll_pwait2|kevent)$/.test(f[0].name) && f[1].name === 'uv__io_poll';
 }
 
 function episodesOf(stalls) {
