@@ -5,7 +5,8 @@
 // Terms:
 //   stall    one injected blocking call on one thread: [start, end] wall clock (epoch ms). An
 //            `interrupted` one was cut short by worker.terminate(): it lasted at least `minMs`, and
-//            `end` is only an upper bound (the worker's 'exit').
+//            `end` is only an upper bound (the worker's 'exit'); reports after start + minMs are
+//            at its edge (the worker may be tearing down) and do not count as duplicates.
 //   episode  stalls of one thread less than MERGE_GAP_MS apart. stallwatch sees loop progress
 //            only when the loop turns, and two callbacks of one loop iteration (a timer, then an
 //            HTTP handler) run back to back: to the watchdog they are one stall.
@@ -36,6 +37,14 @@ function looksIdle(report) {
   const f = report.frames;
   return !f.some((x) => x.kind === 'js') && f.length > 1 &&
     /^(epoll_wait|epoll_pwait|epoll_pwait2|kevent)$/.test(f[0].name) && f[1].name === 'uv__io_poll';
+}
+
+/**
+ * Until when the stall surely ran. An interrupted stall ran at least until terminate() was called;
+ * after that its thread may already be tearing down (which can stall on its own, and be reported).
+ */
+function certainEnd(s) {
+  return s.interrupted ? s.start + s.minMs : s.end;
 }
 
 function episodesOf(stalls) {
@@ -80,7 +89,7 @@ function match(stalls, reports, thresholdMs) {
     if (ep) ep.reports.push(r);
     if (s) {
       s.reports.push(r);
-      if (t < s.start + EDGE_MS || t > s.end - EDGE_MS) found.edge.push({ report: r, stall: s });
+      if (t < s.start + EDGE_MS || t > certainEnd(s) - EDGE_MS) found.edge.push({ report: r, stall: s });
       else if (r.culprit === null && r.partial !== undefined) found.unnamed.push({ report: r, stall: s });
       else if (r.culprit !== s.culprit) found.wrongCulprit.push({ report: r, stall: s });
       else found.matchedReports.push({ report: r, stall: s });
@@ -94,7 +103,10 @@ function match(stalls, reports, thresholdMs) {
       found.other.push({ report: r, why: 'not an injected stall (e.g. a worker starting up)' });
     }
   }
-  for (const s of stalls) if (s.reports.length > 1) found.duplicate.push({ stall: s, reports: s.reports });
+  for (const s of stalls) {
+    const sure = s.reports.filter((r) => r.capturedAt <= certainEnd(s) + EDGE_MS);
+    if (sure.length > 1) found.duplicate.push({ stall: s, reports: sure });
+  }
   for (const e of episodes) {
     if (e.reports.length === 0 && e.stalls.some(must)) found.missed.push({ episode: e, stall: e.stalls.find(must) });
   }
