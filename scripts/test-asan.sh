@@ -33,7 +33,12 @@
 #   UBSan: print_stacktrace=1; it does not halt (halt_on_error=0) so that one run lists every finding.
 #
 # Environment: STALLWATCH_ASAN_DIR (the copy), STALLWATCH_ASAN_KEEP_LOGS=1 (keep the log directory),
-# npm_config_nodedir (headers; default /usr when /usr/include/node/node.h exists: offline).
+# npm_config_nodedir (headers; default /usr when /usr/include/node/node.h exists: offline),
+# STALLWATCH_ASAN_SANITIZER_ONLY=1: failing tests are listed but do not fail the run; only the canary
+#   and sanitizer findings do. For a CI job that already ran `npm test` on the normal build: under
+#   ASan (2-3x slower, its quarantine holding memory, its interceptors in native stacks) the tests
+#   with time or memory bounds fail for reasons that say nothing about memory safety. Default: off
+#   (a failing test fails the run).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -90,8 +95,15 @@ set +e
 node --test --test-concurrency=2 "${files[@]}" 2>&1 | tee "$logs/suite.tap"
 suite_rc=${PIPESTATUS[0]}
 set -e
-[ "$suite_rc" -eq 0 ] || status=1
 echo "suite: exit $suite_rc after $(( $(date +%s) - started )) s"
+if [ "$suite_rc" -ne 0 ]; then
+  if [ "${STALLWATCH_ASAN_SANITIZER_ONLY:-}" = 1 ]; then
+    echo "test-asan: failing tests (not counted: STALLWATCH_ASAN_SANITIZER_ONLY=1):"
+    grep -E '^(    )*not ok ' "$logs/suite.tap" || true
+  else
+    status=1
+  fi
+fi
 
 echo "== sanitizer findings"
 reports=$(find "$logs" -name 'asan.*' -type f | sort)
@@ -115,6 +127,12 @@ elif [ -z "$reports" ]; then
 else
   echo "none in node processes"
 fi
-[ "$status" -eq 0 ] && echo "test-asan: OK" || echo "test-asan: FAILED (logs: $logs)" >&2
+if [ "$status" -eq 0 ] && [ "$suite_rc" -ne 0 ]; then
+  echo "test-asan: OK for the sanitizers; failing tests were not counted (STALLWATCH_ASAN_SANITIZER_ONLY=1)"
+elif [ "$status" -eq 0 ]; then
+  echo "test-asan: OK"
+else
+  echo "test-asan: FAILED (logs: $logs)" >&2
+fi
 [ "$status" -ne 0 ] || [ "${STALLWATCH_ASAN_KEEP_LOGS:-}" = 1 ] || rm -rf "$logs"
 exit "$status"
