@@ -181,4 +181,14 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
   return report;
 }
 
+size_t CountWalkJsFrames(const RawSample& sample, const CodeMap& code_map, NativeSymbolizer& symbolizer) {
+  size_t count = 0;
+  const uint32_t first = sample.signal_frame >= 0 ? static_cast<uint32_t>(sample.signal_frame) + 1 : 0;
+  for (uint32_t i = first; i < sample.native_count; ++i) {
+    const NativeEntry entry = Classify(sample.native[i], i == first, code_map, sample.code_events_stamp, symbolizer);
+    if (entry.role == NativeEntry::Role::kJsCode && !entry.unknown_code) ++count;
+  }
+  return count;
+}
+
 }  // namespace stallwatch

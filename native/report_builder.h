@@ -24,6 +24,11 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
                    NativeSymbolizer& symbolizer, double blocked_ms, double captured_at_ms,
                    const std::string& watchdog_partial, int max_frames);
 
+// How many JS frames the sample's native walk crossed (interpreter entries and JIT code of JS
+// functions, known to the code map or not). Bounds an exact stack merged into a sample that
+// has no JS frames of its own (see MergeExactJsFrames).
+size_t CountWalkJsFrames(const RawSample& sample, const CodeMap& code_map, NativeSymbolizer& symbolizer);
+
 // The JS frames missing from a GC-only (or state-other) sample were recovered: remove that note.
 void DropGcOnlyNote(Report& report);
 

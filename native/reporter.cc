@@ -313,7 +313,8 @@ void RunJob(Job& job, NativeSymbolizer& symbolizer) {
                                                        job.captured_at_ms, job.partial, max_frames));
     std::vector<Frame> exact;
     if (job.sample != nullptr && StateRunsInterruptsSoon(job.sample->vm_state) &&
-        WaitForExactStack(rec, job.episode, kExactStackWaitMs, &exact) && MergeExactJsFrames(report->frames, exact)) {
+        WaitForExactStack(rec, job.episode, kExactStackWaitMs, &exact) &&
+        MergeExactJsFrames(report->frames, exact, CountWalkJsFrames(*job.sample, *rec.code_map, symbolizer))) {
       DropGcOnlyNote(*report);
     }
     // allThreads: every other thread too, as they are now (the stalled one again, among them).

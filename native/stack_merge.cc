@@ -96,14 +96,16 @@ std::vector<Frame> MergeStacks(const std::vector<NativeEntry>& native, const std
   return PlaceAsBlock(native, js);
 }
 
-bool MergeExactJsFrames(std::vector<Frame>& frames, const std::vector<Frame>& exact) {
+bool MergeExactJsFrames(std::vector<Frame>& frames, const std::vector<Frame>& exact, size_t walk_js_frames) {
   if (exact.empty()) return false;
   std::vector<size_t> positions;
   for (size_t i = 0; i < frames.size(); ++i) {
     if (frames[i].kind == FrameKind::kJs) positions.push_back(i);
   }
   if (positions.empty()) {
-    // The sample had no JS frames (it landed in GC): they go where V8 code starts.
+    // The sample had no JS frames (it landed in GC): they go where V8 code starts, if the
+    // exact stack is at least as deep as the JS the walk crossed.
+    if (walk_js_frames == 0 || exact.size() < walk_js_frames) return false;
     size_t at = 0;
     while (at < frames.size() && frames[at].kind != FrameKind::kV8) ++at;
     frames.insert(frames.begin() + static_cast<long>(at), exact.begin(), exact.end());

@@ -49,6 +49,13 @@ std::vector<Frame> MergeStacks(const std::vector<NativeEntry>& native, const std
 // Exact frames with no sampled twin (inlined functions) go right before the physical frame
 // they were inlined into. Sampled frames lend their definition line and address. Returns
 // whether the exact frames were used.
-bool MergeExactJsFrames(std::vector<Frame>& frames, const std::vector<Frame>& exact);
+//
+// A sample without JS frames (it landed in GC) cannot vouch for any name, and the interrupt
+// that took the exact stack may have run after the stalled function returned (same loop
+// iteration, so the tick check passes). Then `walk_js_frames`, the JS frames the native walk
+// crossed at the sample, bounds the exact stack: it must have at least that many frames (it
+// has more only through inlining). A shallower one was taken elsewhere, and so is an exact
+// stack for a walk that crossed no JS frame: both are rejected.
+bool MergeExactJsFrames(std::vector<Frame>& frames, const std::vector<Frame>& exact, size_t walk_js_frames);
 
 }  // namespace stallwatch

@@ -152,7 +152,7 @@ void TestExactAddsInlinedFramesBeforeTheirPhysicalFrame() {
   frames[0].address = 0xabc;
   // spinFor was inlined into handler; helper inlined into main.
   std::vector<Frame> exact = {Exact("spinFor", 5), Exact("handler", 9), Exact("helper", 20), Exact("main", 30)};
-  Expect(MergeExactJsFrames(frames, exact), "consistent exact stack is used");
+  Expect(MergeExactJsFrames(frames, exact, 2), "consistent exact stack is used");
   Expect(Names(frames) == "spinFor,handler,CallIntoJs,helper,main", ("exact order, got " + Names(frames)).c_str());
   Expect(frames[1].line == 9 && frames[1].function_line == 1 && frames[1].address == 0xabc,
          "a matched frame takes the exact line and keeps the sampled definition line and address");
@@ -162,15 +162,20 @@ void TestExactAddsInlinedFramesBeforeTheirPhysicalFrame() {
 void TestExactInconsistentIsRejected() {
   std::vector<Frame> frames = {Js("handler", 1).frame, Js("main", 1).frame};
   const std::vector<Frame> before = frames;
-  Expect(!MergeExactJsFrames(frames, {Exact("other", 1), Exact("main", 2)}), "a missing sampled frame rejects");
-  Expect(!MergeExactJsFrames(frames, {Exact("handler", 1), Exact("elsewhere", 2)}), "different outermost rejects");
+  Expect(!MergeExactJsFrames(frames, {Exact("other", 1), Exact("main", 2)}, 2), "a missing sampled frame rejects");
+  Expect(!MergeExactJsFrames(frames, {Exact("handler", 1), Exact("elsewhere", 2)}, 2), "different outermost rejects");
   Expect(Names(frames) == Names(before), "a rejected exact stack changes nothing");
 }
 
 void TestExactWithoutSampledJsGoesWhereV8Starts() {
   std::vector<Frame> frames = {Native("GC").frame, V8("Builtins_JSEntry").frame, Native("uv_run").frame};
-  Expect(MergeExactJsFrames(frames, {Exact("alloc", 3)}), "exact frames fill a GC-only sample");
-  Expect(Names(frames) == "GC,alloc,Builtins_JSEntry,uv_run", ("placement, got " + Names(frames)).c_str());
+  const std::vector<Frame> before = frames;
+  Expect(!MergeExactJsFrames(frames, {Exact("alloc", 3)}, 0), "a walk that crossed no JS frame vouches for nothing");
+  Expect(!MergeExactJsFrames(frames, {Exact("caller", 3)}, 2),
+         "an exact stack shallower than the walk's JS was taken after the stalled function returned");
+  Expect(Names(frames) == Names(before), "rejected: nothing changes");
+  Expect(MergeExactJsFrames(frames, {Exact("alloc", 3), Exact("caller", 4)}, 2), "exact frames fill a GC-only sample");
+  Expect(Names(frames) == "GC,alloc,caller,Builtins_JSEntry,uv_run", ("placement, got " + Names(frames)).c_str());
 }
 
 }  // namespace
