@@ -106,6 +106,18 @@ bool IsStallwatchScript(std::string_view file) {
   return StartsWith(file, "/dist/") || StartsWith(file, "/lib/");
 }
 
+// The shared object this code is in: stallwatch's own addon. Its frames (V8 calling the code
+// event handler during a compaction, say) are never the application's culprit.
+const std::string& OwnModule() {
+  static const std::string path = [] {
+    Dl_info info;
+    return dladdr(reinterpret_cast<void*>(&ReadPackageRoot), &info) != 0 && info.dli_fname != nullptr
+               ? std::string(info.dli_fname)
+               : std::string();
+  }();
+  return path;
+}
+
 bool IsNodeExecutable(std::string_view module) {
   const std::string_view base = Basename(module);
   // Basename checks cover modules reported through a symlink or a different path than
@@ -144,7 +156,7 @@ Origin OriginOf(const Frame& f) {
       if (StartsWith(f.file, "node:") || StartsWith(f.file, "internal/")) return Origin::kInternal;
       return IsStallwatchScript(f.file) ? Origin::kUnknown : Origin::kApp;
     case FrameKind::kNative:
-      if (f.module.empty()) return Origin::kUnknown;
+      if (f.module.empty() || f.module == OwnModule()) return Origin::kUnknown;
       if (IsNodeExecutable(f.module) || IsSystemLibrary(f.module)) return Origin::kInternal;
       return Origin::kApp;
   }
