@@ -187,6 +187,13 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
       continue;
     }
     const CodeMap::Lookup code = code_map.Find(sample->js[i], sample->code_events_stamp);
+    if (code.found && code.kind == CodeKind::kBuiltin) {
+      // The same, from V8's remapped copy of the builtins (Node 22+), which no module holds:
+      // e.g. CallApiCallbackGeneric under an addon that called back into JS.
+      sampled.native_symbol = code.name.empty() ? "?" : code.name;
+      js.push_back(std::move(sampled));
+      continue;
+    }
     if (!code.found) {
       ++unknown;
     } else if (!code.provable) {
