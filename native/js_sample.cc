@@ -34,8 +34,6 @@ bool ApiCallbackCode::Contains(uintptr_t pc) const {
   return false;
 }
 
-void ApiCallbackCode::Clear() { count_.store(0, std::memory_order_release); }
-
 bool CorrectJsStateFromNativeWalk(v8::Isolate* isolate, const ApiCallbackCode& api_code, RawSample& sample,
                                   void* code_pages_scratch) {
   if (isolate == nullptr || sample.vm_state != static_cast<int>(v8::JS)) return false;

@@ -26,7 +26,9 @@ class ApiCallbackCode {
   static bool IsApiCallbackBuiltin(const std::string& name);
   void Add(uintptr_t start, size_t size);  // JS thread
   bool Contains(uintptr_t pc) const;       // any thread, signal handlers included
-  void Clear();                            // while no handler can read it (slot recycled)
+  // While no handler can read it (the slot is being recycled). Inline: the slot table,
+  // which has no V8 dependency, calls it.
+  void Clear() { count_.store(0, std::memory_order_release); }
 
  private:
   static constexpr int kMax = 16;
