@@ -29,10 +29,9 @@ constexpr size_t kUnwindScratchBytes = 4096;  // >= sizeof(unw_cursor_t) on ever
 // One raw sample, exactly as the handler left it.
 struct RawSample {
   uint64_t seq = 0;
-  int vm_state = -1;                 // v8::StateTag as int; -1 = no isolate sample
-  // V8 said JS but the native walk shows an API callback running: vm_state was set to
-  // EXTERNAL (see CorrectJsStateFromNativeWalk).
-  bool in_api_callback = false;
+  // v8::StateTag as int; -1 = no isolate sample. JS corrected to EXTERNAL when the native
+  // walk shows an API callback running (CorrectJsStateFromNativeWalk).
+  int vm_state = -1;
   uintptr_t external_callback = 0;   // C++ API callback V8 was in, if any
   uint32_t js_count = 0;
   uint32_t native_count = 0;
