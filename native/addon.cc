@@ -99,7 +99,8 @@ std::shared_ptr<ThreadRecord> CreateRecord(napi_env env, int thread_id, const st
     record->slot_index = index;
   }
   // Code events first: names of code compiled from now on are provable.
-  record->code_listener = std::make_unique<CodeEventListener>(record->isolate, record->code_map);
+  record->code_listener =
+      std::make_unique<CodeEventListener>(record->isolate, record->code_map, &record->slot->api_callbacks);
   if (!record->probe.Start(record->loop, OnLoopProgress, record.get()) || !CreateDeliveryChannel(env, record)) {
     *error = "stallwatch: could not attach to this thread's event loop";
     record->probe.Stop();

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "js_sample.h"
 #include "platform/platform.h"
 
 namespace v8 {
@@ -28,7 +29,9 @@ constexpr size_t kUnwindScratchBytes = 4096;  // >= sizeof(unw_cursor_t) on ever
 // One raw sample, exactly as the handler left it.
 struct RawSample {
   uint64_t seq = 0;
-  int vm_state = -1;                 // v8::StateTag as int; -1 = no isolate sample
+  // v8::StateTag as int; -1 = no isolate sample. JS corrected to EXTERNAL when the native
+  // walk shows an API callback running (CorrectJsStateFromNativeWalk).
+  int vm_state = -1;
   uintptr_t external_callback = 0;   // C++ API callback V8 was in, if any
   uint32_t js_count = 0;
   uint32_t native_count = 0;
@@ -54,11 +57,14 @@ struct CaptureSlot {
   uintptr_t stack_high = 0;
   const std::atomic<uint64_t>* code_events = nullptr;  // CodeMap's event counter
   int max_frames = 128;
+  // Filled by the thread's code event listener; cleared when the slot is recycled.
+  ApiCallbackCode api_callbacks;
 
   std::atomic<uint64_t> armed_seq{0};
   platform::Semaphore done;
   RawSample sample;
   alignas(16) unsigned char unwind_scratch[kUnwindScratchBytes];
+  alignas(16) unsigned char code_pages_scratch[kCodePagesScratchBytes];
 };
 
 }  // namespace stallwatch

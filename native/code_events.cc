@@ -36,8 +36,8 @@ void IgnoreJitCodeEvent(const v8::JitCodeEvent*) {}
 
 class CodeEventListener::Handler : public v8::CodeEventHandler {
  public:
-  Handler(v8::Isolate* isolate, std::shared_ptr<CodeMap> map)
-      : v8::CodeEventHandler(isolate), isolate_(isolate), map_(std::move(map)) {}
+  Handler(v8::Isolate* isolate, std::shared_ptr<CodeMap> map, ApiCallbackCode* api_code)
+      : v8::CodeEventHandler(isolate), isolate_(isolate), map_(std::move(map)), api_code_(api_code) {}
 
   void Handle(v8::CodeEvent* event) override {
     const uintptr_t start = event->GetCodeStartAddress();
@@ -47,17 +47,22 @@ class CodeEventListener::Handler : public v8::CodeEventHandler {
     }
     std::string name = ToUtf8(isolate_, event->GetFunctionName());
     if (name.empty() && event->GetComment() != nullptr) name = event->GetComment();
-    map_->Add(start, event->GetCodeSize(), KindOf(event->GetCodeType()), std::move(name),
+    const CodeKind kind = KindOf(event->GetCodeType());
+    if (api_code_ != nullptr && kind == CodeKind::kBuiltin && ApiCallbackCode::IsApiCallbackBuiltin(name)) {
+      api_code_->Add(start, event->GetCodeSize());
+    }
+    map_->Add(start, event->GetCodeSize(), kind, std::move(name),
               ToUtf8(isolate_, event->GetScriptName()), event->GetScriptLine(), event->GetScriptColumn());
   }
 
  private:
   v8::Isolate* isolate_;
   std::shared_ptr<CodeMap> map_;
+  ApiCallbackCode* api_code_;
 };
 
-CodeEventListener::CodeEventListener(v8::Isolate* isolate, std::shared_ptr<CodeMap> map)
-    : handler_(new Handler(isolate, std::move(map))), isolate_(isolate) {
+CodeEventListener::CodeEventListener(v8::Isolate* isolate, std::shared_ptr<CodeMap> map, ApiCallbackCode* api_code)
+    : handler_(new Handler(isolate, std::move(map), api_code)), isolate_(isolate) {
   v8::HandleScope scope(isolate);
   isolate->SetJitCodeEventHandler(v8::kJitCodeEventDefault, IgnoreJitCodeEvent);
   installed_jit_handler_ = true;

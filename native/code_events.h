@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "code_map.h"
+#include "js_sample.h"
 
 namespace v8 {
 class Isolate;
@@ -14,8 +15,9 @@ namespace stallwatch {
 class CodeEventListener {
  public:
   // Enables V8's code event logging for `isolate` into `map`. Logs all existing code first
-  // (milliseconds in a fresh process, more with a large heap).
-  CodeEventListener(v8::Isolate* isolate, std::shared_ptr<CodeMap> map);
+  // (milliseconds in a fresh process, more with a large heap). The API callback builtins
+  // also go to `api_code` (may be null), which must outlive the listener.
+  CodeEventListener(v8::Isolate* isolate, std::shared_ptr<CodeMap> map, ApiCallbackCode* api_code = nullptr);
   // JS thread, before the isolate is disposed.
   ~CodeEventListener();
   CodeEventListener(const CodeEventListener&) = delete;

@@ -1,6 +1,9 @@
 #include "report_builder.h"
 
 #include <cstring>
+#include <initializer_list>
+
+#include <unistd.h>
 
 #include "js_sample.h"
 #include "native_unwind.h"
@@ -64,6 +67,75 @@ Frame JsFrame(uintptr_t address, const CodeMap::Lookup& code) {
   return f;
 }
 
+// --- The VM state, checked against the native stack ---------------------------------------
+// V8 sets its EXTERNAL state around API callbacks (a C++ function called from JS) only while
+// its CPU profiler runs from V8 12 on (Node 22+); otherwise a thread stuck in readFileSync,
+// execSync or an addon reads as JS. The native walk shows it: the frames V8 called into.
+
+bool StartsWithAny(const std::string& s, std::initializer_list<const char*> prefixes) {
+  for (const char* p : prefixes) {
+    if (StartsWith(s, p)) return true;
+  }
+  return false;
+}
+
+// V8 itself: generated code, or its C++ (and the libraries it embeds for its own work: ICU
+// for Intl and string functions, cppgc for the C++ heap).
+bool IsV8Side(const NativeEntry& e) {
+  if (e.role != NativeEntry::Role::kNative) return true;
+  return StartsWithAny(e.frame.name, {"v8::", "cppgc::", "heap::base::", "icu_", "Builtins_"});
+}
+
+// The C runtime: what V8 calls directly for its own work (memcpy, malloc, mmap, ...).
+bool IsCRuntime(const std::string& module) {
+  const size_t slash = module.rfind('/');
+  const std::string base = slash == std::string::npos ? module : module.substr(slash + 1);
+  return StartsWithAny(base, {"libc.so", "libc-", "libc.musl", "ld-linux", "ld-musl", "libm.so", "libpthread",
+                              "libdl", "librt", "libstdc++", "libc++", "libgcc_s", "libsystem_", "libdyld"});
+}
+
+// Where V8 hands control to embedder C++: the API callback builtins and their C++ twins, or
+// JIT code of a JS function (fast API calls go straight from optimized code to the callback).
+bool CallsIntoEmbedder(const NativeEntry& e) {
+  if (e.role == NativeEntry::Role::kJsCode) return true;
+  const std::string& name = e.frame.name;
+  return name.find("CallApiCallback") != std::string::npos || name.find("CallApiGetter") != std::string::npos ||
+         name.find("InvokeFunctionCallback") != std::string::npos ||
+         name.find("InvokeAccessorGetterCallback") != std::string::npos ||
+         name.find("CallbackArguments::Call") != std::string::npos;
+}
+
+// The running executable, as the symbolizer names its module ("" when unknown). Reporter
+// thread only.
+const std::string& ExecutableModule() {
+  static const std::string path = [] {
+    std::string p;
+#if defined(__linux__)
+    char buffer[4096];
+    const ssize_t length = readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
+    if (length > 0) p.assign(buffer, static_cast<size_t>(length));
+#endif
+    return p;
+  }();
+  return path;
+}
+
+// True when the innermost frames are embedder code (Node's C++, libuv, an addon, and what
+// they call) that V8 called through an API callback: the thread is in native code whatever
+// V8's state says. Frames V8 calls for its own work (libc's memcpy under a runtime function,
+// ICU under Intl) do not count, nor a frame without a name in the executable (it could be
+// V8's own C++).
+bool InEmbedderCode(const std::vector<NativeEntry>& native, const std::string& executable) {
+  size_t v8_at = 0;
+  while (v8_at < native.size() && !IsV8Side(native[v8_at])) ++v8_at;
+  if (v8_at == 0 || v8_at == native.size()) return false;  // interrupted in V8, or no V8 frame at all
+  if (!CallsIntoEmbedder(native[v8_at])) return false;
+  const Frame& callee = native[v8_at - 1].frame;
+  if (callee.module.empty() || IsCRuntime(callee.module)) return false;
+  if (callee.name.empty() && (executable.empty() || callee.module == executable)) return false;
+  return true;
+}
+
 }  // namespace
 
 const char* const kGcOnlyNote = "Every sample landed in garbage collection, which shows no JS frames.";
@@ -115,6 +187,13 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
       continue;
     }
     const CodeMap::Lookup code = code_map.Find(sample->js[i], sample->code_events_stamp);
+    if (code.found && code.kind == CodeKind::kBuiltin) {
+      // The same, from V8's remapped copy of the builtins (Node 22+), which no module holds:
+      // e.g. CallApiCallbackGeneric under an addon that called back into JS.
+      sampled.native_symbol = code.name.empty() ? "?" : code.name;
+      js.push_back(std::move(sampled));
+      continue;
+    }
     if (!code.found) {
       ++unknown;
     } else if (!code.provable) {
@@ -156,6 +235,9 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
   for (uint32_t i = first; i < sample->native_count; ++i) {
     native.push_back(Classify(sample->native[i], i == first, code_map, sample->code_events_stamp, symbolizer));
   }
+  // Only JS is corrected: the other states (GC, compiler, Atomics.wait, EXTERNAL) are set by V8
+  // on every version.
+  if (report.state == VmState::kJs && InEmbedderCode(native, ExecutableModule())) report.state = VmState::kNative;
   bool interleaved = false;
   report.frames = MergeStacks(native, js, &interleaved);
   if (!interleaved && sample->native_count > 0 && !js.empty()) {

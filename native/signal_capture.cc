@@ -91,6 +91,7 @@ void Capture(CaptureSlot* slot, void* ucontext) {
   sample.native_from_frame_pointers = native.used_frame_pointers;
   sample.unwind_error = native.error;
   sample.signal_frame = native.signal_frame;
+  CorrectJsStateFromNativeWalk(slot->isolate, slot->api_callbacks, sample, slot->code_pages_scratch);
   sample.handler_ns = platform::MonotonicNs() - start;
 }
 
