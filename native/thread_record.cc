@@ -10,9 +10,16 @@ bool Subscriber::TakeReportBudget(uint64_t now_ns) {
   // The ring holds the last N report times; the slot about to be overwritten is the oldest.
   const uint64_t oldest = recent_report_ns[recent_next];
   if (oldest != 0 && now_ns - oldest < kMinuteNs) return false;
+  replaced_report_ns = oldest;
   recent_report_ns[recent_next] = now_ns;
   recent_next = (recent_next + 1) % recent_report_ns.size();
   return true;
+}
+
+void Subscriber::RefundReportBudget() {
+  if (recent_report_ns.empty()) return;
+  recent_next = (recent_next + recent_report_ns.size() - 1) % recent_report_ns.size();
+  recent_report_ns[recent_next] = replaced_report_ns;
 }
 
 bool ThreadRecord::Monitored() const {

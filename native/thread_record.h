@@ -60,8 +60,11 @@ struct Subscriber {
   bool suppressed_this_episode = false;  // [registry] rate limit withheld the episode's report
   uint32_t sink_id = 0;             // [registry] the reporter worker subscription that also gets its events
 
+  uint64_t replaced_report_ns = 0;  // [registry] the ring entry the last take overwrote
   // Rate limit: true (and the report time recorded) if one more report fits in the last minute.
   bool TakeReportBudget(uint64_t now_ns);
+  // Undoes the last TakeReportBudget: the capture it was for was dropped, nothing was reported.
+  void RefundReportBudget();
 };
 
 struct Episode {

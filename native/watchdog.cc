@@ -151,7 +151,16 @@ void CaptureAndHandOff(ThreadRecord& rec, uint64_t stalled_ns, int signo) {
     // The loop moved on before the first sample: it would show healthy code. No report.
     rec.spare_sample.store(best, std::memory_order_release);
     for (auto& sub : rec.subscribers) {
-      if (sub->owed_episode == rec.episode.id) sub->owed_episode = 0;
+      if (sub->owed_episode != rec.episode.id) continue;
+      sub->owed_episode = 0;
+      // Nothing is reported for this stall: it must not use up the rate limit either.
+      if (sub->suppressed_this_episode) {
+        --sub->suppressed;
+      } else {
+        sub->RefundReportBudget();
+        sub->suppressed += sub->owed_suppressed;
+      }
+      sub->suppressed_this_episode = false;
     }
     return;
   }
