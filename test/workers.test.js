@@ -476,7 +476,10 @@ test('churn: 500 workers created and ended, supervised, some blocking past the t
     `C heap ${signed(on.cHeap)} MB, V8 heap used ${signed(on.heapUsed)} MB`);
   t.diagnostic(`churn RSS, stallwatch not loaded (same seed): ${mb(base.rssFirst)} MB after ${note(b, 'rss').cycles} cycles, ${mb(base.rssLast)} MB after ${base.ended} ` +
     `(${signed(off.rss)} MB); C heap ${signed(off.cHeap)} MB, V8 heap used ${signed(off.heapUsed)} MB, ${base.elapsedMs} ms`);
-  assert.ok(on.rss <= CHURN_RSS_LIMIT,
+  // The absolute bound measures Node as much as stallwatch: when Node alone (same seed, no
+  // stallwatch) grows past it on this machine, the run cannot tell, and only stallwatch's share
+  // (below) is asserted; the diagnostic above shows both.
+  if (off.rss <= CHURN_RSS_LIMIT) assert.ok(on.rss <= CHURN_RSS_LIMIT,
     `supervised, RSS grew by ${mb(on.rss)} MB between cycle 50 and cycle 500 (limit 5 MB; without stallwatch, same seed: ${signed(off.rss)} MB)`);
   assert.ok(on.rss - off.rss <= CHURN_ADDED_RSS_LIMIT,
     `RSS growth ${signed(on.rss)} MB supervised vs ${signed(off.rss)} MB without stallwatch: stallwatch adds more than 3 MB over 450 workers`);
