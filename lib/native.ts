@@ -53,6 +53,11 @@ export interface NativeCapabilities {
   libunwind: boolean;
   /** Why libunwind is not in use, when it is not. */
   libunwindReason?: string;
+  /** True when native frames can get source file and line (built with elfutils' headers,
+   *  libdw.so.1 loadable at run time). */
+  sourceLines: boolean;
+  /** Why native frames have no source lines, when they cannot. */
+  sourceLinesReason?: string;
   /** Lowest and highest real-time signal numbers (Linux); absent elsewhere. */
   sigrtmin?: number;
   sigrtmax?: number;

@@ -507,6 +507,9 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
 #endif
   o.Set("libunwind", NativeUnwinder::HasLibunwind());
   if (const char* reason = NativeUnwinder::UnavailableReason()) o.Set("libunwindReason", reason);
+  const char* no_lines = DwarfLines::CheckAvailable();
+  o.Set("sourceLines", no_lines == nullptr);
+  if (no_lines != nullptr) o.Set("sourceLinesReason", no_lines);
   int rtmin = 0, rtmax = 0;
   if (platform::RealtimeSignalRange(&rtmin, &rtmax)) {
     o.Set("sigrtmin", rtmin);

@@ -130,9 +130,11 @@ char* g_debuginfo_path_ptr = g_debuginfo_path;
 // (rather than dwfl_build_id_find_elf) guarantees libdw never goes looking elsewhere.
 int NoFindElf(Dwfl_Module*, void**, const char*, Dwarf_Addr, char**, Elf**) { return -1; }
 
+constexpr const char* kNoLibdw = "libdw.so.1 could not be loaded (install libdw1); native frames have no source lines";
+
 const char* LoadLibdw() {
   void* lib = dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-  if (lib == nullptr) return "libdw.so.1 could not be loaded (install libdw1); native frames have no source lines";
+  if (lib == nullptr) return kNoLibdw;
   bool ok = true;
   auto get = [&](auto& fn, const char* name) {
     fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, name));
@@ -537,6 +539,12 @@ const char* DwarfLines::UnavailableReason() {
   return st.unavailable;
 }
 
+const char* DwarfLines::CheckAvailable() {
+  if (const char* reason = UnavailableReason()) return reason;
+  // The same flags as LoadLibdw, so this load is the one the background thread reuses.
+  return dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) != nullptr ? nullptr : kNoLibdw;
+}
+
 std::string DwarfLines::ModuleStatus(const std::string& module_path) {
   State& st = TheState();
   std::lock_guard<std::mutex> lock(st.mutex);
@@ -565,6 +573,8 @@ void DwarfLines::Prefetch(const std::string&) {}
 std::string DwarfLines::ModuleStatus(const std::string&) { return UnavailableReason(); }
 
 void DwarfLines::SetMaxDwarfBytes(uint64_t) {}
+
+const char* DwarfLines::CheckAvailable() { return UnavailableReason(); }
 
 const char* DwarfLines::UnavailableReason() {
 #if defined(__linux__)

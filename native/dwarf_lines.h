@@ -73,6 +73,11 @@ class DwarfLines {
   // libdw this is nullptr even if loading will fail.
   static const char* UnavailableReason();
 
+  // For capabilities(): whether native source lines can be had at all, answered now (it
+  // loads libdw.so.1 if the background thread has not yet). nullptr when they can; else why.
+  // Not for the watchdog: dlopen takes the loader lock.
+  static const char* CheckAvailable();
+
   // For diagnostics and tests: "not asked about", "loading", "loaded", or why the module
   // has no lines ("no DWARF", "DWARF too large: ...", ...).
   static std::string ModuleStatus(const std::string& module_path);

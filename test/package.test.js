@@ -1,6 +1,8 @@
 'use strict';
 // The npm package end to end: what `npm pack` puts in the tarball, and that the tarball installs
-// OFFLINE (bindings and node-addon-api from the npm cache) into a fresh project and captures a
+// into a fresh project (its dependencies from the npm cache when there, else the registry:
+// `npm ci` caches only the abbreviated metadata, and npm 11 asks for the full document when it
+// installs a tarball, so --offline fails on a fresh machine) and captures a
 // stall with `node -r stallwatch/register` — once normally, once with no compiler, make or
 // python on PATH, where only the prebuilt binary can make it work.
 //
@@ -178,7 +180,7 @@ async function noCompilerPath() {
   return noCompiler;
 }
 
-/** A fresh project with the tarball installed offline; returns its directory and npm's result. */
+/** A fresh project with the tarball installed; returns its directory and npm's result. */
 async function installInto(name, { env, rawEnv } = {}) {
   const dir = path.join(tmp, name);
   fs.mkdirSync(dir);
@@ -188,7 +190,7 @@ async function installInto(name, { env, rawEnv } = {}) {
     "setTimeout(() => { spinInInstalledApp(800); setTimeout(() => console.log('DONE'), 400); }, 50);",
     '',
   ].join('\n'));
-  const result = await npm(['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', tarball], { cwd: dir, env, rawEnv });
+  const result = await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', tarball], { cwd: dir, env, rawEnv });
   return { dir, result };
 }
 
@@ -206,10 +208,10 @@ function assertInstalledReport(r, dir) {
   });
 }
 
-test('installed offline from the tarball: the prebuild is used, -r stallwatch/register reports a stall', { timeout: 400000 }, async () => {
+test('installed from the tarball: the prebuild is used, -r stallwatch/register reports a stall', { timeout: 400000 }, async () => {
   const { dir, result } = await installInto('app-with-compiler');
   explain(result, () => {
-    assert.equal(result.code, 0, 'npm install --offline');
+    assert.equal(result.code, 0, 'npm install');
     assert.match(result.stdout + result.stderr, /stallwatch: using the prebuilt binary prebuilds\/[\w-]+\/node\.abi\d+\.node; nothing to compile/);
   });
   const installed = path.join(dir, 'node_modules', 'stallwatch');
@@ -275,7 +277,7 @@ test('installed with no compiler, make or python on PATH: the prebuild makes it 
 
   const { dir, result } = await installInto('app-no-compiler', { rawEnv: env });
   explain(result, () => {
-    assert.equal(result.code, 0, 'npm install --offline without a compiler');
+    assert.equal(result.code, 0, 'npm install without a compiler');
     assert.match(result.stdout + result.stderr, /stallwatch: using the prebuilt binary/);
   });
   assert.ok(!fs.existsSync(path.join(dir, 'node_modules', 'stallwatch', 'build')), 'nothing was compiled');
@@ -380,10 +382,10 @@ test('installed with no compiler and no libunwind8: the prebuild loads and unwin
     "setTimeout(() => { waitInInstalledApp(800); setTimeout(() => console.log('DONE'), 400); }, 50);",
     '',
   ].join('\n'));
-  const installed = await hidden_run(path.join(bin, 'node'), [npmCli, 'install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', tarball],
+  const installed = await hidden_run(path.join(bin, 'node'), [npmCli, 'install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', tarball],
     { cwd: dir, rawEnv: env, timeoutMs: 180000 });
   explain(installed, () => {
-    assert.equal(installed.code, 0, 'npm install --offline without a compiler or libunwind8');
+    assert.equal(installed.code, 0, 'npm install without a compiler or libunwind8');
     assert.match(installed.stdout + installed.stderr, /stallwatch: using the prebuilt binary prebuilds\/[\w-]+\/node\.abi\d+\.node; nothing to compile/);
   });
   const pkg = path.join(dir, 'node_modules', 'stallwatch');
