@@ -17,6 +17,12 @@ function holdTheLockCallLine() {
   return start + offset + 1;
 }
 
+test('capabilities() says native source lines are available (this build has libdw-dev; libdw1 is installed)', () => {
+  const caps = require('..').capabilities();
+  assert.equal(caps.sourceLines, true, caps.sourceLinesReason);
+  assert.equal(caps.sourceLinesReason, undefined);
+});
+
 for (const mode of ['timer', 'http']) {
   test(`DWARF file:line for the test addon's frame (${mode})`, async () => {
     const result = await runFixture(path.join(__dirname, 'fixtures-native-lines', 'addon-lines.js'), { args: [mode], timeoutMs: 30000 });
