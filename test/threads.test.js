@@ -144,8 +144,9 @@ test('onStall: the reporter module terminates a stalled worker; the pool replace
   const made = readJsonLines(decisions);
   const terminated = made.find((d) => d.outcome);
   assert.equal(terminated.outcome, 'terminated', JSON.stringify(made));
-  // A second request for the same stall is refused: still terminating, or already over.
-  assert.ok(['already-terminating', 'not-stalled'].includes(made.find((d) => 'again' in d).again), JSON.stringify(made));
+  // A second request for the same stall is refused: still terminating, already over, or the
+  // worker already gone (its record removed at teardown: seen under ASan's slower exits).
+  assert.ok(['already-terminating', 'not-stalled', 'unknown-thread'].includes(made.find((d) => 'again' in d).again), JSON.stringify(made));
   assert.ok(made.some((d) => d.shipped === terminated.threadId), 'the report handler ran too');
   assert.equal(out.notes.find((n) => 'exit' in n).exit, terminated.threadId, 'the terminated worker exited');
   assert.ok(out.notes.some((n) => n.message === 'done after'), 'the replacement worker serves');
