@@ -9,7 +9,7 @@
  * and the 'blocked' listeners only.
  */
 import * as path from 'path';
-import { OriginalWorker } from './worker-coverage';
+import { startOwnWorker } from './worker-coverage';
 import type { NativeBinding } from './native';
 
 const HOST = path.join(__dirname, 'reporter-host.js');
@@ -19,7 +19,7 @@ export interface ReporterHandle {
 }
 
 export function startReporter(binding: NativeBinding, subscriptionId: number, modulePath: string): ReporterHandle {
-  const worker = new OriginalWorker(HOST, {
+  const worker = startOwnWorker(HOST, {
     workerData: { modulePath },
     execArgv: [],
     name: 'stallwatch-reporter',

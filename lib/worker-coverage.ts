@@ -7,7 +7,9 @@
  *
  * Opt-out: a Worker created with an explicit `execArgv` is left alone. Code that took a
  * reference to `worker_threads.Worker` before supervise() ran keeps the original class: call
- * supervise() early, or use `node -r stallwatch/register` with STALLWATCH_WORKERS=1.
+ * supervise() early, or use `node -r stallwatch/register` with STALLWATCH_WORKERS=1. Such a
+ * worker cannot be covered once it runs, so it is named in a process warning instead of being
+ * missed in silence (Node's process 'worker' event tells of every new worker of this thread).
  */
 import * as path from 'path';
 import * as workerThreads from 'worker_threads';
@@ -17,19 +19,49 @@ import type { ResolvedOptions } from './options';
 /** The class as Node provides it; stallwatch's own workers are created with it, never covered. */
 export const OriginalWorker = workerThreads.Worker;
 
+/** Workers stallwatch starts for itself: never covered, never warned about. */
+const ownWorkers = new WeakSet<object>();
+
+export function startOwnWorker(filename: string, options: workerThreads.WorkerOptions): workerThreads.Worker {
+  const worker = new OriginalWorker(filename, options);
+  ownWorkers.add(worker);
+  return worker;
+}
+
 export const WORKER_PRELOAD = path.join(__dirname, 'worker-preload.js');
 
 let coveringHandles = 0;
+let SupervisedWorkerClass: typeof OriginalWorker | undefined;
+let warnedUncovered = false;
+
+// Node emits 'worker' on `process` after a worker of this thread has been created (on a later
+// tick, so a worker from startOwnWorker() is already in ownWorkers).
+function onWorkerCreated(worker: workerThreads.Worker): void {
+  if (warnedUncovered || ownWorkers.has(worker)) return;
+  if (SupervisedWorkerClass !== undefined && worker instanceof SupervisedWorkerClass) return;
+  warnedUncovered = true;
+  process.emitWarning(
+    `worker ${worker.threadId} was created with the worker_threads.Worker class as it was before ` +
+      'supervise({ workers: true }) ran, so it is not supervised. Call supervise() before the code that ' +
+      'takes worker_threads.Worker, or start node with -r stallwatch/register and STALLWATCH_WORKERS=1. ' +
+      '(Said once per thread.)',
+    { type: 'StallwatchWarning', code: 'STALLWATCH_WORKER_NOT_COVERED' },
+  );
+}
 
 export function startWorkerCoverage(binding: NativeBinding, options: ResolvedOptions): void {
   binding.setWorkerDefaults(JSON.stringify(workerOptionsFrom(options)));
-  if (coveringHandles++ === 0) patchWorker(binding);
+  if (coveringHandles++ === 0) {
+    patchWorker(binding);
+    process.on('worker', onWorkerCreated);
+  }
 }
 
 export function stopWorkerCoverage(binding: NativeBinding): void {
   if (--coveringHandles > 0) return;
   binding.setWorkerDefaults('');
   (workerThreads as { Worker: typeof OriginalWorker }).Worker = OriginalWorker;
+  process.off('worker', onWorkerCreated);
 }
 
 /** The options a covered worker passes to its own supervise(): the parent's, minus `workers`. */
@@ -88,5 +120,6 @@ function patchWorker(binding: NativeBinding): void {
       }
     }
   }
+  SupervisedWorkerClass = SupervisedWorker;
   (workerThreads as { Worker: typeof OriginalWorker }).Worker = SupervisedWorker;
 }

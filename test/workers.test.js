@@ -310,6 +310,22 @@ describe('supervise({ workers: true }) on the main thread', () => {
   }
 });
 
+test("a Worker class taken before supervise({ workers: true }): its worker is named in one warning, not missed in silence; later workers are covered", TIMEOUT, async () => {
+  const sink = path.join(require('node:os').tmpdir(), `stallwatch-early-ref-${process.pid}-${Date.now()}.jsonl`);
+  const r = await runFixture(fixture('early-reference'), { env: { SINK_FILE: sink }, timeoutMs: 20000 });
+  require('node:fs').rmSync(sink, { force: true });
+  explain(r, () => {
+    assertCleanExit(r);
+    const { early, late } = note(r, 'workers');
+    const warnings = notes(r, 'warning').filter((n) => n.code === 'STALLWATCH_WORKER_NOT_COVERED');
+    assert.equal(warnings.length, 1, 'one warning: the early worker (not the late one, not the reporter worker)');
+    assert.match(warnings[0].message, new RegExp(`^worker ${early} was created with the worker_threads.Worker class as it was before supervise\\(\\{ workers: true \\}\\) ran`));
+    const reports = tagged(r, 'main').reports;
+    assert.deepEqual(reports.map((x) => x.threadId), [late], 'only the late worker is covered');
+    assertWorkerReport(reports[0], r, { threadId: late, threadName: 'late' });
+  });
+});
+
 // ---- 4. a worker stuck for good ----------------------------------------------------------
 
 test('a worker stuck forever in Atomics.wait is reported to the main thread while stuck; main terminates it; the process exits normally', TIMEOUT, async () => {
