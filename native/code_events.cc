@@ -3,6 +3,11 @@
 #include <v8-profiler.h>
 #include <v8.h>
 
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
 namespace stallwatch {
 namespace {
 
@@ -28,9 +33,11 @@ CodeKind KindOf(v8::CodeEventType type) {
   }
 }
 
-// Installed only so that V8 logs code and bytecode moves to every code event listener
-// (it does so only while something listens for JIT code events). It does no work.
-void IgnoreJitCodeEvent(const v8::JitCodeEvent*) {}
+// One source position reported for a bytecode offset (JitCodeEvent line info).
+struct RawPosition {
+  uint32_t offset;
+  int position;  // character offset in the script
+};
 
 }  // namespace
 
@@ -38,6 +45,47 @@ class CodeEventListener::Handler : public v8::CodeEventHandler {
  public:
   Handler(v8::Isolate* isolate, std::shared_ptr<CodeMap> map, ApiCallbackCode* api_code)
       : v8::CodeEventHandler(isolate), isolate_(isolate), map_(std::move(map)), api_code_(api_code) {}
+
+  // JIT code events of this isolate, on its JS thread. Installing the handler at all makes V8
+  // log code and bytecode moves to every code event listener (and collect source positions
+  // eagerly); the handler itself keeps only bytecode line tables (see code_map.h).
+  void OnJitEvent(const v8::JitCodeEvent* event) {
+    switch (event->type) {
+      case v8::JitCodeEvent::CODE_START_LINE_INFO_RECORDING:
+        // V8 hands user_data back with each position and at the end: the documented way to
+        // collect one table per code object.
+        if (event->code_type == v8::JitCodeEvent::BYTE_CODE) {
+          const_cast<v8::JitCodeEvent*>(event)->user_data = new std::vector<RawPosition>();
+        }
+        break;
+      case v8::JitCodeEvent::CODE_ADD_LINE_POS_INFO:
+        if (event->user_data != nullptr) {
+          static_cast<std::vector<RawPosition>*>(event->user_data)
+              ->push_back(RawPosition{static_cast<uint32_t>(event->line_info.offset),
+                                      static_cast<int>(event->line_info.pos)});
+        }
+        break;
+      case v8::JitCodeEvent::CODE_END_LINE_INFO_RECORDING: {
+        std::unique_ptr<std::vector<RawPosition>> positions(static_cast<std::vector<RawPosition>*>(event->user_data));
+        if (positions != nullptr && event->code_type == v8::JitCodeEvent::BYTE_CODE) {
+          ended_start_ = reinterpret_cast<uintptr_t>(event->code_start);
+          ended_ = std::move(positions);
+        }
+        break;
+      }
+      case v8::JitCodeEvent::CODE_ADDED:
+        // The bytecode's own code event follows the end of its positions; the code map takes
+        // the table only from the code event right after this one (see CodeMap::OfferLines).
+        if (event->code_type == v8::JitCodeEvent::BYTE_CODE && ended_ != nullptr &&
+            ended_start_ == reinterpret_cast<uintptr_t>(event->code_start) && !event->script.IsEmpty()) {
+          map_->OfferLines(ended_start_, ToLines(event->script, *ended_));
+        }
+        ended_.reset();
+        break;
+      default:
+        break;
+    }
+  }
 
   void Handle(v8::CodeEvent* event) override {
     const uintptr_t start = event->GetCodeStartAddress();
@@ -56,15 +104,71 @@ class CodeEventListener::Handler : public v8::CodeEventHandler {
   }
 
  private:
+  // Positions to 1-based lines and columns, one row per bytecode offset (the last position
+  // reported for an offset is the one V8 uses). The same conversion V8 makes for a code
+  // event's line, in the same place.
+  std::shared_ptr<const LineTable> ToLines(v8::Local<v8::UnboundScript> script, const std::vector<RawPosition>& raw) {
+    v8::HandleScope scope(isolate_);
+    auto table = std::make_shared<LineTable>();
+    table->reserve(raw.size());
+    int last_position = -1;
+    LineTableRow last_row{0, 0, 0};
+    for (const RawPosition& p : raw) {
+      LineTableRow row{p.offset, last_row.line, last_row.column};
+      if (p.position != last_position) {
+        row.line = script->GetLineNumber(p.position) + 1;
+        row.column = script->GetColumnNumber(p.position) + 1;
+        last_position = p.position;
+      }
+      if (!table->empty() && table->back().offset == row.offset) {
+        table->back() = row;
+      } else {
+        table->push_back(row);
+      }
+      last_row = row;
+    }
+    return table;
+  }
+
   v8::Isolate* isolate_;
   std::shared_ptr<CodeMap> map_;
   ApiCallbackCode* api_code_;
+  // JIT events (JS thread only): the positions of the bytecode whose line info just ended.
+  uintptr_t ended_start_ = 0;
+  std::unique_ptr<std::vector<RawPosition>> ended_;
 };
+
+namespace {
+
+// JIT code event handlers are per isolate but take no closure: find the listener by isolate.
+std::mutex g_jit_handlers_mutex;
+std::unordered_map<v8::Isolate*, CodeEventListener::Handler*>& JitHandlers() {
+  static auto* handlers = new std::unordered_map<v8::Isolate*, CodeEventListener::Handler*>();  // never freed
+  return *handlers;
+}
+
+void OnJitCodeEvent(const v8::JitCodeEvent* event) {
+  CodeEventListener::Handler* handler = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(g_jit_handlers_mutex);
+    auto it = JitHandlers().find(event->isolate);
+    if (it != JitHandlers().end()) handler = it->second;
+  }
+  // Events come on the isolate's JS thread, which is also the only one that destroys its
+  // listener: the handler cannot go away under us.
+  if (handler != nullptr) handler->OnJitEvent(event);
+}
+
+}  // namespace
 
 CodeEventListener::CodeEventListener(v8::Isolate* isolate, std::shared_ptr<CodeMap> map, ApiCallbackCode* api_code)
     : handler_(new Handler(isolate, std::move(map), api_code)), isolate_(isolate) {
   v8::HandleScope scope(isolate);
-  isolate->SetJitCodeEventHandler(v8::kJitCodeEventDefault, IgnoreJitCodeEvent);
+  {
+    std::lock_guard<std::mutex> lock(g_jit_handlers_mutex);
+    JitHandlers()[isolate] = handler_.get();
+  }
+  isolate->SetJitCodeEventHandler(v8::kJitCodeEventDefault, OnJitCodeEvent);
   installed_jit_handler_ = true;
   handler_->Enable();
 }
@@ -72,6 +176,9 @@ CodeEventListener::CodeEventListener(v8::Isolate* isolate, std::shared_ptr<CodeM
 CodeEventListener::~CodeEventListener() {
   handler_->Disable();
   if (installed_jit_handler_) isolate_->SetJitCodeEventHandler(v8::kJitCodeEventDefault, nullptr);
+  std::lock_guard<std::mutex> lock(g_jit_handlers_mutex);
+  auto it = JitHandlers().find(isolate_);
+  if (it != JitHandlers().end() && it->second == handler_.get()) JitHandlers().erase(it);
 }
 
 }  // namespace stallwatch

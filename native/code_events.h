@@ -1,4 +1,5 @@
-// Feeds a CodeMap from one isolate's code events (JS thread only).
+// Feeds a CodeMap from one isolate's code events (JS thread only): names and moves from
+// v8::CodeEventHandler, bytecode line tables from the JIT code event handler.
 #pragma once
 
 #include <memory>
@@ -23,8 +24,9 @@ class CodeEventListener {
   CodeEventListener(const CodeEventListener&) = delete;
   CodeEventListener& operator=(const CodeEventListener&) = delete;
 
+  class Handler;  // code_events.cc; public so the JIT event callback can reach it
+
  private:
-  class Handler;
   std::unique_ptr<Handler> handler_;
   v8::Isolate* isolate_;
   bool installed_jit_handler_ = false;

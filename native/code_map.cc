@@ -1,6 +1,18 @@
 #include "code_map.h"
 
+#include <algorithm>
+
 namespace stallwatch {
+
+bool LineAt(const LineTable& table, uint32_t offset, int* line, int* column) {
+  auto after = std::upper_bound(table.begin(), table.end(), offset,
+                                [](uint32_t value, const LineTableRow& row) { return value < row.offset; });
+  if (after == table.begin()) return false;
+  --after;
+  *line = after->line;
+  *column = after->column;
+  return after->line > 0;
+}
 
 uint32_t CodeMap::Intern(std::string s) {
   auto it = string_ids_.find(s);
@@ -29,8 +41,18 @@ void CodeMap::Add(uintptr_t start, size_t size, CodeKind kind, std::string name,
   const uint64_t stamp = events_.fetch_add(1, std::memory_order_acq_rel) + 1;
   EraseOverlapping(start, size);
   Entry entry{static_cast<uint32_t>(size ? size : 1), Intern(std::move(name)), Intern(std::move(script)),
-              line, column, kind, stamp};
-  entries_[start] = entry;
+              line, column, kind, stamp, nullptr};
+  // Lines offered for this very code just before (see the header); any other offer is stale.
+  if (offered_ != nullptr && offered_start_ == start) entry.lines = std::move(offered_);
+  offered_.reset();
+  offered_start_ = 0;
+  entries_[start] = std::move(entry);
+}
+
+void CodeMap::OfferLines(uintptr_t start, std::shared_ptr<const LineTable> lines) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  offered_start_ = start;
+  offered_ = std::move(lines);
 }
 
 void CodeMap::Move(uintptr_t from, uintptr_t to) {
@@ -62,6 +84,7 @@ CodeMap::Lookup CodeMap::Find(uintptr_t address, uint64_t captured_stamp) const 
   result.script = strings_[e.script_id];
   result.line = e.line;
   result.column = e.column;
+  result.lines = e.lines;
   return result;
 }
 

@@ -9,9 +9,18 @@
 // records the counter at capture time. An entry stamped after the capture may describe code
 // that was not there when the sample was taken: its name is not provable and is withheld.
 //
-// Lock contract: `mutex_` guards `entries_` and `strings_`; taken by the JS thread for each
-// code event and by the reporter thread for lookups; never by the watchdog or a handler.
-// `events_` is atomic and read by the signal handler.
+// Call lines: an interpreted frame's sampled address is its BytecodeArray's first bytecode plus
+// the offset of the bytecode it is executing, which for a frame that called out (into another
+// function, a builtin, C++) is the call. V8 reports each new bytecode's source positions to the
+// JIT code event handler just before the code event for it; the listener converts them to lines
+// there (on the JS thread, as V8 itself does for the code event's line) and offers them with
+// OfferLines. The very next Add() takes them if it is for the same start, and drops them
+// otherwise, so a table is only ever attached to the code it was made for; it then moves and
+// dies with its entry.
+//
+// Lock contract: `mutex_` guards `entries_`, `strings_` and `offered_`; taken by the JS thread
+// for each code event and by the reporter thread for lookups; never by the watchdog or a
+// handler. `events_` is atomic and read by the signal handler.
 #pragma once
 
 #include <atomic>
@@ -27,6 +36,18 @@ namespace stallwatch {
 
 enum class CodeKind : uint8_t { kJsFunction, kBuiltin, kRegExp, kOther };
 
+// Bytecode offset -> source line and column (1-based), sorted by offset, one row per offset.
+struct LineTableRow {
+  uint32_t offset;
+  int32_t line;
+  int32_t column;
+};
+using LineTable = std::vector<LineTableRow>;
+
+// The row that describes `offset`: the last one at or before it (V8's own rule for a frame's
+// position). False when the table starts after `offset`.
+bool LineAt(const LineTable& table, uint32_t offset, int* line, int* column);
+
 class CodeMap {
  public:
   struct Lookup {
@@ -38,11 +59,14 @@ class CodeMap {
     std::string script;
     int line = 0;            // definition line (1-based), 0 unknown
     int column = 0;
+    std::shared_ptr<const LineTable> lines;  // bytecode only, when V8 reported its positions
   };
 
   // JS thread (code event callbacks).
   void Add(uintptr_t start, size_t size, CodeKind kind, std::string name, std::string script, int line, int column);
   void Move(uintptr_t from, uintptr_t to);
+  // The line table of the bytecode starting at `start`, for the Add() that follows.
+  void OfferLines(uintptr_t start, std::shared_ptr<const LineTable> lines);
 
   // Reporter thread.
   Lookup Find(uintptr_t address, uint64_t captured_stamp) const;
@@ -60,6 +84,7 @@ class CodeMap {
     int32_t column;
     CodeKind kind;
     uint64_t stamp;
+    std::shared_ptr<const LineTable> lines;
   };
   uint32_t Intern(std::string s);
   void EraseOverlapping(uintptr_t start, size_t size);
@@ -68,6 +93,8 @@ class CodeMap {
   std::map<uintptr_t, Entry> entries_;
   std::vector<std::string> strings_;
   std::unordered_map<std::string, uint32_t> string_ids_;
+  uintptr_t offered_start_ = 0;
+  std::shared_ptr<const LineTable> offered_;
   std::atomic<uint64_t> events_{1};
   std::atomic<uint64_t> moves_{0};
 };

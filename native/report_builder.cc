@@ -136,6 +136,24 @@ bool InEmbedderCode(const std::vector<NativeEntry>& native, const std::string& e
   return true;
 }
 
+// The line of an interpreted frame that called out: the bytecode offset V8 sampled for it is
+// the one the interpreter saved in the frame at its last call (every call out of a bytecode
+// handler saves it first), so for a frame below a call it names that call, exactly. The
+// innermost JS frame of a thread running JS may be inside a bytecode handler with a newer
+// offset not yet saved: its line would be a guess, so it gets none (the interrupt-time exact
+// stack gives it one when it can). In native code, Atomics.wait, GC or the compiler, the
+// innermost JS frame is below a call too.
+void ApplyCallLines(std::vector<SampledJsFrame>& js, VmState state) {
+  const bool innermost_called_out =
+      state == VmState::kNative || state == VmState::kAtomicsWait || state == VmState::kGc || state == VmState::kCompiler;
+  for (size_t i = 0; i < js.size(); ++i) {
+    SampledJsFrame& f = js[i];
+    if (f.bytecode_line <= 0 || (i == 0 && !innermost_called_out)) continue;
+    f.frame.line = f.bytecode_line;
+    f.frame.column = f.bytecode_column > 0 ? f.bytecode_column : 0;
+  }
+}
+
 }  // namespace
 
 const char* const kGcOnlyNote = "Every sample landed in garbage collection, which shows no JS frames.";
@@ -201,6 +219,10 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
     }
     sampled.frame = JsFrame(sample->js[i], code);
     sampled.code_start = code.found && code.provable ? code.start : 0;
+    if (code.found && code.provable && code.lines != nullptr && sample->js[i] >= code.start) {
+      LineAt(*code.lines, static_cast<uint32_t>(sample->js[i] - code.start), &sampled.bytecode_line,
+             &sampled.bytecode_column);
+    }
     js.push_back(std::move(sampled));
   }
   // GetStackSample drops the innermost frame when the signal lands in a JS function's own
@@ -238,6 +260,7 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
   // Only JS is corrected: the other states (GC, compiler, Atomics.wait, EXTERNAL) are set by V8
   // on every version.
   if (report.state == VmState::kJs && InEmbedderCode(native, ExecutableModule())) report.state = VmState::kNative;
+  ApplyCallLines(js, report.state);
   bool interleaved = false;
   report.frames = MergeStacks(native, js, &interleaved);
   if (!interleaved && sample->native_count > 0 && !js.empty()) {

@@ -33,6 +33,11 @@ struct SampledJsFrame {
   // Non-empty when the sample points into a module rather than generated code: an API
   // callback (a C++ function called from JS) or a builtin. Its native twin is in the walk.
   std::string native_symbol;
+  // Interpreted frames: the line and column of the bytecode the frame's sampled offset names,
+  // from the code map's line table (0 when there is none). Only true for a frame that called
+  // out (report_builder.cc decides which).
+  int bytecode_line = 0;
+  int bytecode_column = 0;
 };
 
 // Interleaves: walking the native stack innermost first, each kJsCode entry takes the next
