@@ -52,11 +52,12 @@ class CodeEventListener::Handler : public v8::CodeEventHandler {
   void OnJitEvent(const v8::JitCodeEvent* event) {
     switch (event->type) {
       case v8::JitCodeEvent::CODE_START_LINE_INFO_RECORDING:
-        // V8 hands user_data back with each position and at the end: the documented way to
-        // collect one table per code object.
-        if (event->code_type == v8::JitCodeEvent::BYTE_CODE) {
-          const_cast<v8::JitCodeEvent*>(event)->user_data = new std::vector<RawPosition>();
-        }
+        // V8 hands back whatever user_data holds after this call with each position and at the
+        // end: the documented way to collect one table per code object. V8 does not initialize
+        // it, so it must be set on every start, to nullptr for code whose lines we do not keep
+        // (optimized code), or garbage comes back with that code's positions.
+        const_cast<v8::JitCodeEvent*>(event)->user_data =
+            event->code_type == v8::JitCodeEvent::BYTE_CODE ? new std::vector<RawPosition>() : nullptr;
         break;
       case v8::JitCodeEvent::CODE_ADD_LINE_POS_INFO:
         if (event->user_data != nullptr) {
@@ -117,7 +118,11 @@ class CodeEventListener::Handler : public v8::CodeEventHandler {
       LineTableRow row{p.offset, last_row.line, last_row.column};
       if (p.position != last_position) {
         row.line = script->GetLineNumber(p.position) + 1;
+#if V8_MAJOR_VERSION >= 11
         row.column = script->GetColumnNumber(p.position) + 1;
+#else
+        row.column = 0;  // V8 10 (Node 18) has no UnboundScript::GetColumnNumber: line only
+#endif
         last_position = p.position;
       }
       if (!table->empty() && table->back().offset == row.offset) {
