@@ -67,6 +67,10 @@
           # module's libunwind (or the process's C++ unwinder) never binds to ours, nor we to it.
           "ldflags": ["-Wl,--exclude-libs,ALL"]
         }],
+        # Bind every symbol at load time: a function declared but not defined in stallwatch
+        # (the link of a shared object accepts it) fails require() with its name, instead of
+        # crashing the process the first time it is called.
+        ["OS=='linux'", { "ldflags": ["-Wl,-z,now"] }],
         ["OS=='mac'", {
           "xcode_settings": {
             "GCC_SYMBOLS_PRIVATE_EXTERN": "YES",

@@ -33,6 +33,14 @@ CodeKind KindOf(v8::CodeEventType type) {
   }
 }
 
+// Where V8 reports a bytecode's positions relative to its code event (checked per major by
+// test/call-lines.test.js): after it in V8 10 (Node 18), before it from V8 11 on.
+#if V8_MAJOR_VERSION >= 11
+constexpr CodeMap::LinesOrder kLinesOrder = CodeMap::LinesOrder::kBeforeCodeEvent;
+#else
+constexpr CodeMap::LinesOrder kLinesOrder = CodeMap::LinesOrder::kAfterCodeEvent;
+#endif
+
 // One source position reported for a bytecode offset (JitCodeEvent line info).
 struct RawPosition {
   uint32_t offset;
@@ -75,11 +83,11 @@ class CodeEventListener::Handler : public v8::CodeEventHandler {
         break;
       }
       case v8::JitCodeEvent::CODE_ADDED:
-        // The bytecode's own code event follows the end of its positions; the code map takes
-        // the table only from the code event right after this one (see CodeMap::OfferLines).
+        // The positions end right before this JIT event for the same bytecode; the code map
+        // pairs the table with the adjacent code event on the side kLinesOrder says.
         if (event->code_type == v8::JitCodeEvent::BYTE_CODE && ended_ != nullptr &&
             ended_start_ == reinterpret_cast<uintptr_t>(event->code_start) && !event->script.IsEmpty()) {
-          map_->OfferLines(ended_start_, ToLines(event->script, *ended_));
+          map_->OfferLines(ended_start_, ToLines(event->script, *ended_), kLinesOrder);
         }
         ended_.reset();
         break;

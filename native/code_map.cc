@@ -47,12 +47,23 @@ void CodeMap::Add(uintptr_t start, size_t size, CodeKind kind, std::string name,
   offered_.reset();
   offered_start_ = 0;
   entries_[start] = std::move(entry);
+  last_add_start_ = start;
+  last_add_stamp_ = stamp;
 }
 
-void CodeMap::OfferLines(uintptr_t start, std::shared_ptr<const LineTable> lines) {
+void CodeMap::OfferLines(uintptr_t start, std::shared_ptr<const LineTable> lines, LinesOrder order) {
   std::lock_guard<std::mutex> lock(mutex_);
-  offered_start_ = start;
-  offered_ = std::move(lines);
+  offered_.reset();
+  offered_start_ = 0;
+  if (order == LinesOrder::kBeforeCodeEvent) {
+    offered_start_ = start;
+    offered_ = std::move(lines);
+    return;
+  }
+  // kAfterCodeEvent: the latest code event must be the Add() of this very start.
+  if (last_add_start_ != start || events_.load(std::memory_order_acquire) != last_add_stamp_) return;
+  auto it = entries_.find(start);
+  if (it != entries_.end() && it->second.stamp == last_add_stamp_) it->second.lines = std::move(lines);
 }
 
 void CodeMap::Move(uintptr_t from, uintptr_t to) {

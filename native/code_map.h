@@ -12,11 +12,15 @@
 // Call lines: an interpreted frame's sampled address is its BytecodeArray's first bytecode plus
 // the offset of the bytecode it is executing, which for a frame that called out (into another
 // function, a builtin, C++) is the call. V8 reports each new bytecode's source positions to the
-// JIT code event handler just before the code event for it; the listener converts them to lines
+// JIT code event handler right next to the code event for that bytecode (just before it from
+// V8 11 on, Node 20+; just after it in V8 10, Node 18); the listener converts them to lines
 // there (on the JS thread, as V8 itself does for the code event's line) and offers them with
-// OfferLines. The very next Add() takes them if it is for the same start, and drops them
-// otherwise, so a table is only ever attached to the code it was made for; it then moves and
-// dies with its entry.
+// OfferLines, saying on which side of the code event they come for this V8. They are attached
+// only to the code event adjacent to them on that side, with the same start: the very next
+// Add(), or the Add() just before if no other code event came since; anything else drops them.
+// (Both sides at once would not do: with the positions first, the Add() just before can be
+// dead code that used the same address.) So a table is only ever attached to the code it was
+// made for; it then moves and dies with its entry.
 //
 // Lock contract: `mutex_` guards `entries_`, `strings_` and `offered_`; taken by the JS thread
 // for each code event and by the reporter thread for lookups; never by the watchdog or a
@@ -65,8 +69,10 @@ class CodeMap {
   // JS thread (code event callbacks).
   void Add(uintptr_t start, size_t size, CodeKind kind, std::string name, std::string script, int line, int column);
   void Move(uintptr_t from, uintptr_t to);
-  // The line table of the bytecode starting at `start`, for the Add() that follows.
-  void OfferLines(uintptr_t start, std::shared_ptr<const LineTable> lines);
+  // The line table of the bytecode starting at `start`, whose code event is the next Add()
+  // (kBeforeCodeEvent) or was the latest one (kAfterCodeEvent).
+  enum class LinesOrder { kBeforeCodeEvent, kAfterCodeEvent };
+  void OfferLines(uintptr_t start, std::shared_ptr<const LineTable> lines, LinesOrder order);
 
   // Reporter thread.
   Lookup Find(uintptr_t address, uint64_t captured_stamp) const;
@@ -95,6 +101,8 @@ class CodeMap {
   std::unordered_map<std::string, uint32_t> string_ids_;
   uintptr_t offered_start_ = 0;
   std::shared_ptr<const LineTable> offered_;
+  uintptr_t last_add_start_ = 0;  // the latest Add(), and the event count it took
+  uint64_t last_add_stamp_ = 0;
   std::atomic<uint64_t> events_{1};
   std::atomic<uint64_t> moves_{0};
 };

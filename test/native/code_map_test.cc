@@ -6,6 +6,7 @@
 // with ASan and with TSan (npm run test:tsan).
 #include <atomic>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -187,8 +188,68 @@ void TestProvabilityRule() {
 
 }  // namespace
 
+// Line tables pair only with the adjacent code event of the same start, on the side V8 uses.
+void TestLineTables() {
+  auto table = [](int line) {
+    return std::make_shared<const LineTable>(LineTable{{0, line, 1}, {5, line + 1, 3}, {9, line + 2, 5}});
+  };
+  int line = 0, column = 0;
+  Check(!LineAt(LineTable{{4, 7, 1}}, 3, &line, &column), "lines: nothing before the first row");
+  Check(LineAt(*table(10), 7, &line, &column) && line == 11 && column == 3, "lines: the last row at or before the offset");
+  Check(LineAt(*table(10), 9, &line, &column) && line == 12, "lines: a row's own offset");
+  Check(LineAt(*table(10), 100, &line, &column) && line == 12, "lines: past the last row");
+
+  using Order = CodeMap::LinesOrder;
+  {  // Before the code event (V8 11+): the next Add() of the same start takes them.
+    CodeMap map;
+    map.OfferLines(0x1000, table(10), Order::kBeforeCodeEvent);
+    map.Add(0x1000, 0x20, CodeKind::kJsFunction, "f", "/a.js", 1, 1);
+    const auto hit = map.Find(0x1005, map.event_counter()->load());
+    Check(hit.lines != nullptr && hit.lines->size() == 3, "lines before: attached to the next Add of that start");
+    map.Move(0x1000, 0x8000);
+    Check(map.Find(0x8005, map.event_counter()->load()).lines != nullptr, "lines: they move with their entry");
+    map.Add(0x8000, 0x20, CodeKind::kJsFunction, "g", "/a.js", 5, 1);
+    Check(map.Find(0x8005, map.event_counter()->load()).lines == nullptr, "lines: they die with their entry");
+  }
+  {  // Before: any other Add() in between drops them.
+    CodeMap map;
+    map.OfferLines(0x1000, table(10), Order::kBeforeCodeEvent);
+    map.Add(0x2000, 0x20, CodeKind::kJsFunction, "other", "/a.js", 1, 1);
+    map.Add(0x1000, 0x20, CodeKind::kJsFunction, "f", "/a.js", 1, 1);
+    Check(map.Find(0x1005, map.event_counter()->load()).lines == nullptr, "lines before: dropped by another code event");
+    Check(map.Find(0x2005, map.event_counter()->load()).lines == nullptr, "lines before: never given to other code");
+  }
+  {  // Before: a stale entry at the same start never gets them (dead code that used the address).
+    CodeMap map;
+    map.Add(0x1000, 0x20, CodeKind::kJsFunction, "dead", "/a.js", 1, 1);
+    map.OfferLines(0x1000, table(10), Order::kBeforeCodeEvent);
+    Check(map.Find(0x1005, map.event_counter()->load()).lines == nullptr, "lines before: not on the Add() before");
+    map.Add(0x1000, 0x20, CodeKind::kJsFunction, "new", "/a.js", 1, 1);
+    const auto hit = map.Find(0x1005, map.event_counter()->load());
+    Check(hit.name == "new" && hit.lines != nullptr, "lines before: on the new code's Add()");
+  }
+  {  // After the code event (V8 10): only if the latest event was the Add() of that start.
+    CodeMap map;
+    map.Add(0x1000, 0x20, CodeKind::kJsFunction, "f", "/a.js", 1, 1);
+    map.OfferLines(0x1000, table(10), Order::kAfterCodeEvent);
+    Check(map.Find(0x1005, map.event_counter()->load()).lines != nullptr, "lines after: attached to the Add() just before");
+    map.Add(0x3000, 0x20, CodeKind::kJsFunction, "h", "/a.js", 1, 1);
+    map.OfferLines(0x1000, table(20), Order::kAfterCodeEvent);
+    int l = 0, c = 0;
+    LineAt(*map.Find(0x1005, map.event_counter()->load()).lines, 0, &l, &c);
+    Check(l == 10, "lines after: not if another code event came since");
+    map.Move(0x3000, 0x4000);
+    map.OfferLines(0x4000, table(30), Order::kAfterCodeEvent);
+    Check(map.Find(0x4005, map.event_counter()->load()).lines == nullptr, "lines after: a move is not an Add()");
+    map.OfferLines(0x5000, table(40), Order::kAfterCodeEvent);
+    map.Add(0x5000, 0x20, CodeKind::kJsFunction, "k", "/a.js", 1, 1);
+    Check(map.Find(0x5005, map.event_counter()->load()).lines == nullptr, "lines after: never on the next Add()");
+  }
+}
+
 int main() {
   TestBasics();
+  TestLineTables();
   TestProvabilityRule();
   TestConcurrent();
   if (failures != 0) {
