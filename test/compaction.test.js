@@ -8,7 +8,8 @@ const assert = require('node:assert/strict');
 const { runFixture, parseFixtureOutput } = require('./helpers/run-fixture');
 
 // Everything that can legitimately be on the stalled thread's JS stack in this fixture.
-const EXPECTED_NAMES = new Set(['culprit', 'caller', 'round', 'fragmentAndCompact', 'listOnTimeout', 'processTimers', '']);
+// ('anonymous': the functions `new Function` makes in the optimized-moved mode.)
+const EXPECTED_NAMES = new Set(['culprit', 'caller', 'round', 'fragmentAndCompact', 'listOnTimeout', 'processTimers', 'anonymous', '']);
 
 function jsFrames(report) {
   return report.frames.filter((f) => f.kind === 'js');
@@ -22,13 +23,13 @@ function checkNames(reports) {
   }
 }
 
-async function run(mode, nodeArgs) {
+async function run(mode, nodeArgs, withStdout = false) {
   // Eight rounds: under load many samples land in GC, where the frames come from the exact stack
   // (no sampled address), so a round may show no address of `caller` at all.
   const result = await runFixture('compaction', { args: [mode, '8'], nodeArgs, timeoutMs: 90000 });
   const out = parseFixtureOutput(result.stdout);
   assert.ok(out.done, `fixture finished (exit ${result.code}, stderr: ${result.stderr.slice(-500)})`);
-  return out.reports;
+  return withStdout ? { reports: out.reports, stdout: result.stdout } : out.reports;
 }
 
 // Every tier above the interpreter off, so the stalled functions stay bytecode. V8 10.2 (Node 18)
@@ -65,4 +66,29 @@ test('under --stress-compaction with the optimizing tiers on, names are never wr
   assert.ok(named.length >= 3, `most reports name the culprit (${named.length} of ${reports.length})`);
   const culpritAddresses = new Set(reports.flatMap((r) => jsFrames(r).filter((f) => f.name === 'culprit' && f.address).map((f) => f.address)));
   t.diagnostic(`culprit code addresses across rounds: ${[...culpritAddresses].join(' ') || '(none sampled)'}`);
+});
+
+test('optimized code moved by compaction keeps its correct name', async (t) => {
+  // culprit is optimized once (no OSR, so no second code object), caller never; the code space
+  // is fragmented before each full GC, which then compacts it. --trace-opt/--trace-deopt show
+  // culprit had exactly one optimized code object all along: its sampled pc at different
+  // places in different rounds can then only mean that code object moved.
+  const { reports, stdout } = await run('optimized-moved', ['--allow-natives-syntax', '--expose-gc',
+    '--compact-on-every-full-gc', '--no-use-osr', '--trace-opt', '--trace-deopt'], true);
+  checkNames(reports);
+  const completed = stdout.split('\n').filter((l) => /^\[(completed compiling|optimizing) .*<JSFunction culprit /.test(l));
+  assert.equal(completed.length, 1, `culprit was optimized exactly once:\n${completed.join('\n')}`);
+  assert.doesNotMatch(stdout, /deoptimiz[^\n]*<JSFunction culprit |bailout[^\n]*<JSFunction culprit /, 'culprit was never deoptimized');
+  const named = reports.filter((r) => jsFrames(r)[0]?.name === 'culprit');
+  assert.ok(named.length >= 4, `most rounds' reports name the culprit innermost (${named.length} of ${reports.length})`);
+  for (const report of named) {
+    assert.equal(jsFrames(report)[1]?.name, 'caller', 'then its caller');
+    assert.equal(report.partial, undefined, `complete capture: ${report.partial}`);
+  }
+  const addresses = [...new Set(named.map((r) => jsFrames(r)[0].address).filter(Boolean))];
+  t.diagnostic(`culprit's optimized code sampled at: ${addresses.join(' ')}`);
+  // The sampled pcs of one code object in place lie within its few hundred bytes; a compaction
+  // puts it elsewhere (moves seen here: hundreds of KB).
+  const spread = addresses.length ? Math.max(...addresses.map(Number)) - Math.min(...addresses.map(Number)) : 0;
+  assert.ok(spread > 0x10000, `the optimized code moved between rounds (sampled at ${addresses.join(', ')})`);
 });
