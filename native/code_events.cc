@@ -140,6 +140,7 @@ class CodeEventListener::Handler : public v8::CodeEventHandler {
       }
       last_row = row;
     }
+    table->shrink_to_fit();  // V8 reports most offsets twice (statement and expression)
     return table;
   }
 
