@@ -70,6 +70,7 @@ void CodeMap::Move(uintptr_t from, uintptr_t to) {
   std::lock_guard<std::mutex> lock(mutex_);
   const uint64_t stamp = events_.fetch_add(1, std::memory_order_acq_rel) + 1;
   moves_.fetch_add(1, std::memory_order_relaxed);
+  last_move_stamp_ = stamp;
   auto it = entries_.find(from);
   if (it == entries_.end()) return;
   Entry entry = it->second;
@@ -82,10 +83,12 @@ void CodeMap::Move(uintptr_t from, uintptr_t to) {
 CodeMap::Lookup CodeMap::Find(uintptr_t address, uint64_t captured_stamp) const {
   Lookup result;
   std::lock_guard<std::mutex> lock(mutex_);
+  result.moved_since = last_move_stamp_ > captured_stamp;
   auto it = entries_.upper_bound(address);
   if (it == entries_.begin()) return result;
   --it;
   if (address >= it->first + it->second.size) return result;
+  result.moved_since = false;
   const Entry& e = it->second;
   result.found = true;
   result.start = it->first;

@@ -57,6 +57,9 @@ class CodeMap {
   struct Lookup {
     bool found = false;
     bool provable = false;   // the entry existed unchanged when the sample was taken
+    // Not found, but code moved after the sample was taken: what was at the address then may
+    // have moved away (a compaction during the stall), rather than never have been known.
+    bool moved_since = false;
     uintptr_t start = 0;     // where the entry's code starts (identifies the code object)
     CodeKind kind = CodeKind::kOther;
     std::string name;
@@ -103,6 +106,7 @@ class CodeMap {
   std::shared_ptr<const LineTable> offered_;
   uintptr_t last_add_start_ = 0;  // the latest Add(), and the event count it took
   uint64_t last_add_stamp_ = 0;
+  uint64_t last_move_stamp_ = 0;  // the event count the latest Move() took
   std::atomic<uint64_t> events_{1};
   std::atomic<uint64_t> moves_{0};
 };

@@ -212,7 +212,7 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
       js.push_back(std::move(sampled));
       continue;
     }
-    if (!code.found) {
+    if (!code.found && !code.moved_since) {
       ++unknown;
     } else if (!code.provable) {
       ++unprovable;

@@ -11,6 +11,8 @@ const { runFixture, parseFixtureOutput } = require('./helpers/run-fixture');
 // ('anonymous': the functions `new Function` makes in the optimized-moved mode.)
 const EXPECTED_NAMES = new Set(['culprit', 'caller', 'round', 'fragmentAndCompact', 'listOnTimeout', 'processTimers', 'anonymous', '']);
 
+const UNNAMED_MOVED = /^\d+ JS frame\(s\) are unnamed: their code was created or moved after the sample was taken, so a name could be wrong\.$/;
+
 function jsFrames(report) {
   return report.frames.filter((f) => f.kind === 'js');
 }
@@ -43,6 +45,7 @@ test('bytecode moved by compaction keeps its correct name', async (t) => {
   assert.ok(reports.length >= 4, `one report per round, got ${reports.length}`);
   checkNames(reports);
   const callerAddresses = new Set();
+  let complete = 0;
   for (const report of reports) {
     const names = jsFrames(report).map((f) => f.name);
     // GetStackSample's frames of `caller` point into its BytecodeArray.
@@ -52,9 +55,14 @@ test('bytecode moved by compaction keeps its correct name', async (t) => {
       assert.equal(names[0], 'culprit', `culprit is the innermost JS frame: ${names}`);
       assert.equal(names[1], 'caller', `then its caller: ${names}`);
     }
-    assert.equal(report.partial, undefined, `complete capture: ${report.partial}`);
+    // --stress-compaction makes every other GC a compacting one, and the spinning loop allocates
+    // (Date.now()'s numbers): a compaction can move the frames' bytecode between the sample and
+    // the report. Those frames are then unnamed, and partial says exactly that; nothing else.
+    if (report.partial === undefined) complete++;
+    else assert.match(report.partial, UNNAMED_MOVED, 'the only incompleteness: code moved after the sample');
   }
-  t.diagnostic(`caller's bytecode addresses across rounds: ${[...callerAddresses].join(' ')}`);
+  assert.ok(complete >= 4, `most reports are complete (${complete} of ${reports.length})`);
+  t.diagnostic(`caller's bytecode addresses across rounds: ${[...callerAddresses].join(' ')}; ${complete} of ${reports.length} reports complete`);
   assert.ok(callerAddresses.size >= 2, `the bytecode moved between rounds (addresses: ${[...callerAddresses].join(', ')})`);
 });
 

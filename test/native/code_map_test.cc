@@ -56,6 +56,9 @@ void TestBasics() {
   CodeMap::Lookup moved = map.Find(0x9010, map.event_counter()->load());
   Check(moved.found && moved.provable && moved.name == "g", "basics: found at the new address");
   Check(!map.Find(0x9010, before_move).provable, "basics: a sample taken before the move cannot prove the new address");
+  const CodeMap::Lookup gone = map.Find(0x1090, before_move);
+  Check(!gone.found && gone.moved_since, "basics: a sampled address emptied by a later move says code moved since");
+  Check(!map.Find(0x1090, map.event_counter()->load()).moved_since, "basics: nothing moved after a current stamp");
   map.Move(0x5555, 0x6666);  // unknown: counted, no entry
   Check(map.moves_seen() == 2 && map.size() == 1, "basics: moving unknown code changes nothing");
   // Zero-size code still occupies its first byte.
