@@ -62,16 +62,22 @@ function assertReportShape(report, result) {
   assertNoCaptureMachinery(report);
 }
 
+// stallwatch's capture path: its signal handler and what it calls to take the sample.
+const CAPTURE_PATH = /CaptureSignalHandler|ForwardToPrevious|EnterForwarding|stallwatch::(\(anonymous namespace\)::)?Capture\(|NativeUnwinder|SampleJsStack|CorrectJsStateFromNativeWalk|ThreadFreeze/;
+
 /**
  * The stack starts at the interrupted instruction: no frames of the signal handler, libunwind or
- * stallwatch's own native code (the "lot of noise" of a naive in-handler backtrace).
+ * stallwatch's capture path (the "lot of noise" of a naive in-handler backtrace). Other named
+ * stallwatch code may legitimately be where the thread was: V8 calls its code event handlers
+ * while it compiles and compacts, and supervise() runs on the thread that calls it.
  */
 function assertNoCaptureMachinery(report) {
   for (const f of report.frames) {
     const base = f.module ? path.basename(f.module) : '';
     const own = /^stallwatch.*\.node$/.test(base) && base !== 'stallwatch_test_addon.node';
-    assert.ok(!own && !/libunwind/.test(base), `frame from the capture machinery: ${JSON.stringify(f)}`);
-    assert.ok(!/__restore_rt|^_?U[Lx]\w*_|^unw_|^stallwatch::|SignalHandler/.test(f.name),
+    assert.ok(!/libunwind/.test(base), `frame from the capture machinery: ${JSON.stringify(f)}`);
+    assert.ok(!own || (f.name !== '' && !CAPTURE_PATH.test(f.name)), `frame from the capture machinery: ${JSON.stringify(f)}`);
+    assert.ok(!/__restore_rt|^_?U[Lx]\w*_|^unw_|SignalHandler/.test(f.name) && !CAPTURE_PATH.test(f.name),
       `frame from the capture machinery: ${JSON.stringify(f)}`);
   }
 }
