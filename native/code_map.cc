@@ -1,6 +1,7 @@
 #include "code_map.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace stallwatch {
 
@@ -83,12 +84,12 @@ void CodeMap::Move(uintptr_t from, uintptr_t to) {
 CodeMap::Lookup CodeMap::Find(uintptr_t address, uint64_t captured_stamp) const {
   Lookup result;
   std::lock_guard<std::mutex> lock(mutex_);
-  result.moved_since = last_move_stamp_ > captured_stamp;
   auto it = entries_.upper_bound(address);
-  if (it == entries_.begin()) return result;
+  if (it == entries_.begin() || address >= std::prev(it)->first + std::prev(it)->second.size) {
+    result.moved_since = last_move_stamp_ > captured_stamp;
+    return result;
+  }
   --it;
-  if (address >= it->first + it->second.size) return result;
-  result.moved_since = false;
   const Entry& e = it->second;
   result.found = true;
   result.start = it->first;

@@ -219,7 +219,7 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
     }
     sampled.frame = JsFrame(sample->js[i], code);
     sampled.code_start = code.found && code.provable ? code.start : 0;
-    if (code.found && code.provable && code.lines != nullptr && sample->js[i] >= code.start) {
+    if (code.found && code.provable && code.lines != nullptr) {  // found: js[i] is at or after code.start
       LineAt(*code.lines, static_cast<uint32_t>(sample->js[i] - code.start), &sampled.bytecode_line,
              &sampled.bytecode_column);
     }

@@ -24,6 +24,7 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { test, before, after } = require('node:test');
 const { ROOT, run, count, MAIN_HEADER } = require('./fixtures-register/_run');
+const { UNDER_ASAN } = require('./helpers/checks');
 
 const PREBUILD_NAME = `node.abi${process.versions.modules}.node`;
 const PREBUILD_PATH = `prebuilds/${process.platform}-${process.arch}/${PREBUILD_NAME}`;
@@ -86,7 +87,7 @@ function newestMtime(paths) {
 // Under npm run test:asan these tests have nothing to check: they build and install the normal,
 // uninstrumented prebuild, and the ASan runtime preloaded into apt-get, make and the compiler
 // makes that build run past its time limit. npm test runs them.
-if (/libasan/.test(process.env.LD_PRELOAD || '')) {
+if (UNDER_ASAN) {
   test('the npm package: tarball, prebuild, installs', { skip: 'under ASan: they test the normal prebuild; npm test runs them' }, () => {});
   return;  // a CommonJS module may return early: nothing below is registered
 }

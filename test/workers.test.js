@@ -6,11 +6,13 @@
 // Each scenario runs as a child process (test/fixtures-workers/*.js, protocol of
 // test/fixtures/_common.js); thresholds are 250 ms unless said otherwise.
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { describe, test, before } = require('node:test');
 const { runFixture, parseTextReports } = require('./helpers/run-fixture');
 const {
-  THRESHOLD_MS, preflight, explain, assertCleanExit, assertNoCaptureMachinery, assertChain, js, native,
+  THRESHOLD_MS, UNDER_ASAN, preflight, explain, assertCleanExit, assertNoCaptureMachinery, assertChain, js, native,
 } = require('./helpers/checks');
 
 const FIXTURES = path.join(__dirname, 'fixtures-workers');
@@ -311,9 +313,9 @@ describe('supervise({ workers: true }) on the main thread', () => {
 });
 
 test("a Worker class taken before supervise({ workers: true }): its worker is named in one warning, not missed in silence; later workers are covered", TIMEOUT, async () => {
-  const sink = path.join(require('node:os').tmpdir(), `stallwatch-early-ref-${process.pid}-${Date.now()}.jsonl`);
+  const sink = path.join(os.tmpdir(), `stallwatch-early-ref-${process.pid}-${Date.now()}.jsonl`);
   const r = await runFixture(fixture('early-reference'), { env: { SINK_FILE: sink }, timeoutMs: 20000 });
-  require('node:fs').rmSync(sink, { force: true });
+  fs.rmSync(sink, { force: true });
   explain(r, () => {
     assertCleanExit(r);
     const { early, late } = note(r, 'workers');
@@ -444,10 +446,7 @@ test('terminate() while the worker is inside stallwatch (loading the addon, supe
 const CHURN_RSS_LIMIT = 5 * 1024 * 1024;         // the issue's bound, supervised
 const CHURN_ADDED_RSS_LIMIT = 3 * 1024 * 1024;   // supervised growth minus unsupervised growth
 const CHURN_ADDED_C_HEAP_LIMIT = 1024 * 1024;    // same, for C heap bytes still allocated
-// npm run test:asan preloads the ASan runtime: its quarantine holds freed memory, so RSS says
-// nothing about leaks there (scripts/test-asan.sh), and its mallinfo() answers zeros. Under ASan
-// the memory bounds are not checked; everything else is.
-const UNDER_ASAN = /libasan/.test(process.env.LD_PRELOAD || '');
+// Under npm run test:asan (UNDER_ASAN) the memory bounds are not checked; everything else is.
 
 test('churn: 500 workers created and ended, supervised, some blocking past the threshold: no crash, no report for a dead thread, RSS flat', { timeout: 300000 }, async (t) => {
   const seed = Date.now() % 100000;
