@@ -106,6 +106,10 @@ for major in "${majors[@]}"; do
   build_ok=yes
   build_started=$(date +%s)
   (
+    # Under `npm run`, npm exports its nodedir setting (a ~/.npmrc `nodedir=/usr`, say) as
+    # npm_config_nodedir, which node-gyp prefers to --nodedir: the addon would be built against
+    # the system Node's headers. This major's headers are the only right ones.
+    unset npm_config_nodedir NPM_CONFIG_NODEDIR
     cd "$work" && export PATH="$node_path_dir:$PATH" &&
       "${gyp[@]}" rebuild --nodedir="$nodedir" -j 2 &&
       "${gyp[@]}" rebuild --nodedir="$nodedir" --directory=test/addon &&
