@@ -16,6 +16,7 @@
         "native/code_map.cc",
         "native/dwarf_lines.cc",
         "native/elf_symbols.cc",
+        "native/embedded_builtins.cc",
         "native/exact_stack.cc",
         "native/js_delivery.cc",
         "native/js_sample.cc",

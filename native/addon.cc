@@ -10,6 +10,7 @@
 
 #include "capture_stats.h"
 #include "dwarf_lines.h"
+#include "embedded_builtins.h"
 #include "js_delivery.h"
 #include "log_writer.h"
 #include "native_unwind.h"
@@ -101,6 +102,8 @@ std::shared_ptr<ThreadRecord> CreateRecord(napi_env env, int thread_id, const st
   // Code events first: names of code compiled from now on are provable.
   record->code_listener =
       std::make_unique<CodeEventListener>(record->isolate, record->code_map, &record->slot->api_callbacks);
+  // False leaves a builtin copy (if V8 runs one) unnamed: a report meeting it says so in `partial`.
+  NameCopiedBuiltins(record->isolate, *record->code_map);
   if (!record->probe.Start(record->loop, OnLoopProgress, record.get()) || !CreateDeliveryChannel(env, record)) {
     *error = "stallwatch: could not attach to this thread's event loop";
     record->probe.Stop();

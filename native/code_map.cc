@@ -81,18 +81,36 @@ void CodeMap::Move(uintptr_t from, uintptr_t to) {
   entries_[to] = entry;
 }
 
+std::map<uintptr_t, CodeMap::Entry>::const_iterator CodeMap::EntryAt(uintptr_t address) const {
+  auto it = entries_.upper_bound(address);
+  if (it == entries_.begin() || address >= std::prev(it)->first + std::prev(it)->second.size) return entries_.end();
+  return std::prev(it);
+}
+
+void CodeMap::AliasBuiltinCopy(uintptr_t copy, size_t length, uintptr_t original) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  copy_start_ = copy;
+  copy_length_ = length;
+  copy_delta_ = original - copy;  // unsigned wrap-around: adding it back gives the original
+}
+
 CodeMap::Lookup CodeMap::Find(uintptr_t address, uint64_t captured_stamp) const {
   Lookup result;
   std::lock_guard<std::mutex> lock(mutex_);
-  auto it = entries_.upper_bound(address);
-  if (it == entries_.begin() || address >= std::prev(it)->first + std::prev(it)->second.size) {
+  auto it = EntryAt(address);
+  uintptr_t shift = 0;
+  if (it == entries_.end() && copy_length_ != 0 && address - copy_start_ < copy_length_) {
+    // Builtins never move: the original's entry names the copy (start stays in the copy).
+    shift = copy_delta_;
+    it = EntryAt(address + shift);
+  }
+  if (it == entries_.end()) {
     result.moved_since = last_move_stamp_ > captured_stamp;
     return result;
   }
-  --it;
   const Entry& e = it->second;
   result.found = true;
-  result.start = it->first;
+  result.start = it->first - shift;
   result.provable = e.stamp <= captured_stamp;
   result.kind = e.kind;
   result.name = strings_[e.name_id];

@@ -77,6 +77,12 @@ class CodeMap {
   enum class LinesOrder { kBeforeCodeEvent, kAfterCodeEvent };
   void OfferLines(uintptr_t start, std::shared_ptr<const LineTable> lines, LinesOrder order);
 
+  // JS thread. [copy, copy + length) is a byte-for-byte copy of the builtins at
+  // [original, original + length), which the code events named (see embedded_builtins.h):
+  // from now on Find() names an address of the copy after the entry at the same offset of the
+  // original. Builtins never move, so no event makes that name stale.
+  void AliasBuiltinCopy(uintptr_t copy, size_t length, uintptr_t original);
+
   // Reporter thread.
   Lookup Find(uintptr_t address, uint64_t captured_stamp) const;
 
@@ -97,6 +103,7 @@ class CodeMap {
   };
   uint32_t Intern(std::string s);
   void EraseOverlapping(uintptr_t start, size_t size);
+  std::map<uintptr_t, Entry>::const_iterator EntryAt(uintptr_t address) const;  // or end()
 
   mutable std::mutex mutex_;
   std::map<uintptr_t, Entry> entries_;
@@ -109,6 +116,10 @@ class CodeMap {
   uint64_t last_move_stamp_ = 0;  // the event count the latest Move() took
   std::atomic<uint64_t> events_{1};
   std::atomic<uint64_t> moves_{0};
+  // AliasBuiltinCopy: an address in [copy_start_, copy_start_ + copy_length_) is named as itself + copy_delta_.
+  uintptr_t copy_start_ = 0;
+  size_t copy_length_ = 0;
+  uintptr_t copy_delta_ = 0;
 };
 
 }  // namespace stallwatch

@@ -29,6 +29,12 @@ const SCENARIOS = {
     complete: true,
     chain: [js('spinFor'), js('busyHandler')],
   },
+  'js-builtin': {
+    what: "String.prototype.repeat in a loop: V8 builtins with JS linkage, named (Node 18-20 run them from V8's copy)",
+    state: 'js',
+    complete: true,
+    chain: [js('repeatStrings'), js('builtinHandler')],
+  },
   'fifo-read': {
     what: 'readFileSync on a FIFO nobody writes to (yet)',
     state: 'native',

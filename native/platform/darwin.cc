@@ -103,6 +103,15 @@ bool ListProcessThreads(std::vector<ProcessThread>* out) {
 
 int SendSignalToTid(int64_t, int, void*) { return ENOSYS; }
 
+// Would need mach_vm_read_overwrite and mach_vm_region: not built. Without them the builtin
+// copy is not searched for (see embedded_builtins.h).
+bool SafeRead(uintptr_t, void*, size_t) { return false; }
+std::vector<MemoryRange> ReadableMappings(uintptr_t, uintptr_t) { return {}; }
+
+// Would need the dyld image list (_dyld_get_image_header and the segment load commands): not
+// built. Builtins V8 runs from a copy then stay unnamed (see embedded_builtins.h).
+bool InLoadedModuleSegment(uintptr_t, size_t) { return false; }
+
 }  // namespace stallwatch::platform
 
 #endif  // __APPLE__

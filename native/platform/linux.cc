@@ -6,12 +6,15 @@
 #include <errno.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #include <dirent.h>
+#include <link.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -164,6 +167,58 @@ int SendSignalToTid(int64_t tid, int signo, void* cookie) {
   info.si_value.sival_ptr = cookie;
   if (syscall(SYS_rt_tgsigqueueinfo, getpid(), static_cast<pid_t>(tid), signo, &info) != 0) return errno;
   return 0;
+}
+
+namespace {
+struct SegmentQuery {
+  uintptr_t address;
+  size_t length;
+  bool inside;
+};
+
+int CheckModuleSegments(struct dl_phdr_info* info, size_t, void* data) {
+  auto* query = static_cast<SegmentQuery*>(data);
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& segment = info->dlpi_phdr[i];
+    if (segment.p_type != PT_LOAD || !(segment.p_flags & PF_R)) continue;
+    const uintptr_t offset = query->address - (info->dlpi_addr + segment.p_vaddr);
+    if (offset < segment.p_memsz && query->length <= segment.p_memsz - offset) {
+      query->inside = true;
+      return 1;
+    }
+  }
+  return 0;
+}
+}  // namespace
+
+bool SafeRead(uintptr_t address, void* out, size_t length) {
+  iovec local{out, length};
+  iovec remote{reinterpret_cast<void*>(address), length};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(length);
+}
+
+std::vector<MemoryRange> ReadableMappings(uintptr_t low, uintptr_t high) {
+  std::vector<MemoryRange> out;
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    // "start-end perms offset dev inode [path]", addresses in hex.
+    char* rest = nullptr;
+    const uintptr_t start = strtoull(line.c_str(), &rest, 16);
+    if (rest == nullptr || *rest != '-') continue;
+    const uintptr_t end = strtoull(rest + 1, &rest, 16);
+    if (rest == nullptr || rest[0] != ' ' || rest[1] != 'r') continue;
+    if (end <= low || start >= high) continue;
+    out.push_back({std::max(start, low), std::min(end, high)});
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+bool InLoadedModuleSegment(uintptr_t address, size_t length) {
+  SegmentQuery query{address, length, false};
+  dl_iterate_phdr(CheckModuleSegments, &query);
+  return query.inside;
 }
 
 }  // namespace stallwatch::platform

@@ -99,4 +99,23 @@ bool ListProcessThreads(std::vector<ProcessThread>* out);
 // value; ENOSYS where not implemented (macOS).
 int SendSignalToTid(int64_t tid, int signo, void* cookie);
 
+// Copies `length` bytes at `address` of this process into `out` without faulting: false
+// when any of it is unmapped or unreadable (Linux: process_vm_readv on ourselves), or where
+// that cannot be done (macOS; a seccomp policy that forbids the call). JS thread.
+bool SafeRead(uintptr_t address, void* out, size_t length);
+
+// The readable mappings of this process that overlap [low, high), clipped to it, from the
+// highest down. Reads a file (Linux: /proc/self/maps): JS thread only. Empty where unknown.
+struct MemoryRange {
+  uintptr_t start;
+  uintptr_t end;
+};
+std::vector<MemoryRange> ReadableMappings(uintptr_t low, uintptr_t high);
+
+// Whether [address, address + length) lies inside one loaded segment of a module (the
+// executable or a shared library): mapped and readable for as long as that module stays
+// loaded. Takes the loader's locks (Linux: dl_iterate_phdr's short one): JS thread only, never
+// from a signal handler or the watchdog.
+bool InLoadedModuleSegment(uintptr_t address, size_t length);
+
 }  // namespace stallwatch::platform

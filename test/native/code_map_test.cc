@@ -250,8 +250,32 @@ void TestLineTables() {
   }
 }
 
+// A copy of the builtins (embedded_builtins.h) is named after the original's entries.
+void TestBuiltinCopy() {
+  CodeMap map;
+  const uintptr_t original = 0x400000, copy = 0x7f0000000000, length = 0x3000;
+  map.Add(original, 0x1000, CodeKind::kBuiltin, "ArrayIndexOf", "", 0, 0);
+  map.Add(original + 0x1000, 0x800, CodeKind::kBuiltin, "StringPrototypeRepeat", "", 0, 0);
+  map.Add(copy + 0x10000, 0x100, CodeKind::kJsFunction, "f", "/app/a.js", 1, 1);  // JIT code beyond the copy
+  const uint64_t stamp = map.event_counter()->load();
+  Check(!map.Find(copy + 0x1010, stamp).found, "copy: unnamed before the alias");
+  map.AliasBuiltinCopy(copy, length, original);
+  const CodeMap::Lookup hit = map.Find(copy + 0x1010, stamp);
+  Check(hit.found && hit.provable && hit.kind == CodeKind::kBuiltin && hit.name == "StringPrototypeRepeat" &&
+            hit.start == copy + 0x1000,
+        "copy: an address of the copy is named after the original, and starts in the copy");
+  Check(map.Find(original + 0x10, stamp).name == "ArrayIndexOf", "copy: the original keeps its names");
+  Check(!map.Find(copy + 0x2000, stamp).found, "copy: a gap of the original is a gap of the copy");
+  Check(!map.Find(copy + length, stamp).found && map.Find(copy + 0x10010, stamp).name == "f",
+        "copy: the alias ends with the copy");
+  // Code the events put inside the copy range itself (V8 12+ names the copy) wins.
+  map.Add(copy + 0x1000, 0x10, CodeKind::kBuiltin, "Named", "", 0, 0);
+  Check(map.Find(copy + 0x1008, map.event_counter()->load()).name == "Named", "copy: a direct entry wins over the alias");
+}
+
 int main() {
   TestBasics();
+  TestBuiltinCopy();
   TestLineTables();
   TestProvabilityRule();
   TestConcurrent();
