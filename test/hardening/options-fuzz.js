@@ -5,7 +5,8 @@
 // Each case is a whole options object: valid (every option a random valid value, or absent) or with
 // exactly one invalid option. Valid: supervise() returns a handle whose options are resolveOptions()'s,
 // a log file is created where it says, close() works (twice). Invalid: a TypeError or RangeError
-// naming the option, and no handle. Between cases the loop turns, so no case sees a stall.
+// naming the option, and no handle. On Node < 20 (libuv without uv_metrics_info) a valid
+// starvationMs > 0 must fail with an Error naming starvationMs (documented: Node 20+). Between cases the loop turns, so no case sees a stall.
 // Then one real stall must still be captured. Prints NOTE {step: 'fuzz', valid, invalid, failure}.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -17,6 +18,7 @@ const fc = require(process.env.STALLWATCH_FAST_CHECK || 'fast-check');
 const [seed, runs] = process.argv.slice(2).map(Number);
 const { supervise, capabilities } = require(common.ROOT);
 const { resolveOptions } = require(path.join(common.ROOT, 'dist', 'lib', 'options.js'));
+const STARVATION_SUPPORTED = Number(process.versions.node.split('.')[0]) >= 20;
 
 common.main(async () => {
   const caps = capabilities();
@@ -43,7 +45,10 @@ common.main(async () => {
       options.log = { ...options.log, path: options.log.path.replace(/^LOGDIR\//, `${dir}/${n++}-`) };
     }
     counts[c.kind]++;
-    if (c.kind === 'valid') {
+    if (c.kind === 'valid' && c.options.starvationMs > 0 && !STARVATION_SUPPORTED) {
+      assert.throws(() => supervise(options).close(), (e) => e.constructor === Error && /"starvationMs" needs libuv's uv_metrics_info/.test(e.message),
+        'starvationMs on this Node: a clear error naming the option');
+    } else if (c.kind === 'valid') {
       const handle = supervise(options);
       try {
         const expected = { ...resolve(options) };
