@@ -36,6 +36,13 @@ case "$(uname -s)-$(uname -m)" in
   *) echo "test-matrix: no npm package of Node binaries for $(uname -s)-$(uname -m)" >&2; exit 1 ;;
 esac
 
+# Under `npm run`, npm exports its nodedir setting (a ~/.npmrc `nodedir=/usr`, say) as
+# npm_config_nodedir, which node-gyp prefers to --nodedir, and which the package tests' prebuild
+# would follow too: every major would be built against the system Node's headers. Each major
+# gets its own headers explicitly instead; "system" those of the setting.
+system_nodedir=${npm_config_nodedir:-${NPM_CONFIG_NODEDIR:-/usr}}
+unset npm_config_nodedir NPM_CONFIG_NODEDIR
+
 summary=()
 overall=0
 matrix_started=$(date +%s)
@@ -87,7 +94,7 @@ for major in "${majors[@]}"; do
   echo "=================== Node $major"
   if [ "$major" = system ]; then
     node_bin=$(command -v node)
-    nodedir=${npm_config_nodedir:-/usr}
+    nodedir=$system_nodedir
     [ -f "$nodedir/include/node/common.gypi" ] || { echo "test-matrix: no headers in $nodedir/include/node" >&2; overall=1; continue; }
   else
     nodedir=$(fetch_node "$major") || { summary+=("$major|-|-|no Node binary (npm pack failed, nothing cached)|-|-"); overall=1; continue; }
@@ -106,10 +113,6 @@ for major in "${majors[@]}"; do
   build_ok=yes
   build_started=$(date +%s)
   (
-    # Under `npm run`, npm exports its nodedir setting (a ~/.npmrc `nodedir=/usr`, say) as
-    # npm_config_nodedir, which node-gyp prefers to --nodedir: the addon would be built against
-    # the system Node's headers. This major's headers are the only right ones.
-    unset npm_config_nodedir NPM_CONFIG_NODEDIR
     cd "$work" && export PATH="$node_path_dir:$PATH" &&
       "${gyp[@]}" rebuild --nodedir="$nodedir" -j 2 &&
       "${gyp[@]}" rebuild --nodedir="$nodedir" --directory=test/addon &&
