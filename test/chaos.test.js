@@ -41,10 +41,11 @@ const brief = (r) => `thread ${r.threadId} at ${r.capturedAt} (${r.blockedMs} ms
 const stallText = (s) => `thread ${s.threadId} ${s.kind} ${s.culprit} via ${s.trigger}, ${s.start}..${s.end} (${s.ms} ms` +
   `${s.interrupted ? `, interrupted, at least ${s.minMs} ms` : ''})`;
 
-// Not part of npm test yet: on a loaded machine a run can still miss a GC-heavy stall or go
-// just over 5% partial reports (open, see CHANGELOG). `npm run test:chaos` runs it.
+// Not in npm test: its ground truth is wall-clock stall lengths, which npm test's other test
+// files running alongside would stretch. CI runs it alone after npm test (.ci/run), by
+// `npm run test:chaos`.
 const CHAOS_SKIP = process.env.STALLWATCH_CHAOS === '1' ? false
-  : 'open: GC-heavy stalls can still be missed or partial under load; run npm run test:chaos';
+  : 'runs alone, by npm run test:chaos (CI does, after npm test)';
 
 test(`chaos: ${SECONDS} s of workers coming and going and loops blocking every way`, { timeout: SECONDS * 1000 + 120000, skip: CHAOS_SKIP }, async (t) => {
   assert.ok(Number.isFinite(SECONDS) && SECONDS >= 5, `STALLWATCH_CHAOS_SECONDS must be a number >= 5, got ${process.env.STALLWATCH_CHAOS_SECONDS}`);
