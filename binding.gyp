@@ -34,6 +34,7 @@
         "native/report_js.cc",
         "native/reporter.cc",
         "native/signal_capture.cc",
+        "native/signal_peers.cc",
         "native/slot_table.cc",
         "native/stack_merge.cc",
         "native/symbolize.cc",

@@ -283,6 +283,7 @@ Napi::Value Subscribe(const Napi::CallbackInfo& info) {
   NativeUnwinder::Initialize();
   // Queued, not waited for: node's line tables load in the background before the first stall.
   DwarfLines::Prefetch(DwarfLines::kExecutable);
+  SignalCapture::IntroduceToPeers(sub_config.signo);
   if (!SignalCapture::EnsureInstalled(sub_config.signo, &error)) {
     napi_throw_error(env, nullptr, ("stallwatch: cannot install the capture signal handler: " + error).c_str());
     return env.Undefined();

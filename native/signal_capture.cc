@@ -13,6 +13,7 @@
 #include "js_sample.h"
 #include "native_unwind.h"
 #include "platform/platform.h"
+#include "signal_peers.h"
 #include "slot_table.h"
 #include "thread_freeze.h"
 
@@ -36,10 +37,8 @@ bool DefaultActionIsIgnore(int signo) {
   return signo == SIGURG || signo == SIGCHLD || signo == SIGWINCH || signo == SIGCONT;
 }
 
-void CaptureSignalHandler(int signo, siginfo_t* info, void* ucontext);
-
 bool IsOurHandler(const struct sigaction& action) {
-  return (action.sa_flags & SA_SIGINFO) != 0 && action.sa_sigaction == CaptureSignalHandler;
+  return (action.sa_flags & SA_SIGINFO) != 0 && action.sa_sigaction == &SignalCapture::HandleSignal;
 }
 
 int EnterForwarding(int64_t tid) {
@@ -61,7 +60,7 @@ void ForwardToPrevious(int signo, siginfo_t* info, void* ucontext) {
   if (previous == nullptr || (!(previous->sa_flags & SA_SIGINFO) && previous->sa_handler == SIG_DFL)) {
     if (!DefaultActionIsIgnore(signo)) platform::RaiseWithDefaultAction(signo);
   } else if (previous->sa_flags & SA_SIGINFO) {
-    if (previous->sa_sigaction != CaptureSignalHandler) previous->sa_sigaction(signo, info, ucontext);
+    if (previous->sa_sigaction != &SignalCapture::HandleSignal) previous->sa_sigaction(signo, info, ucontext);
   } else if (previous->sa_handler != SIG_IGN) {
     previous->sa_handler(signo);
   }
@@ -95,7 +94,9 @@ void Capture(CaptureSlot* slot, void* ucontext) {
   sample.handler_ns = platform::MonotonicNs() - start;
 }
 
-void CaptureSignalHandler(int signo, siginfo_t* info, void* ucontext) {
+}  // namespace
+
+void SignalCapture::HandleSignal(int signo, siginfo_t* info, void* ucontext) {
   const int saved_errno = errno;
   CaptureSlot* slot = nullptr;
   void* cookie = platform::CookieOf(info);
@@ -139,7 +140,14 @@ void CaptureSignalHandler(int signo, siginfo_t* info, void* ucontext) {
   errno = saved_errno;
 }
 
-}  // namespace
+const struct sigaction* SignalCapture::Previous(int signo) {
+  return signo > 0 && signo < kMaxSignal ? g_previous[signo].load(std::memory_order_acquire) : nullptr;
+}
+
+void SignalCapture::IntroduceToPeers(int signo) {
+  struct sigaction current;
+  if (signo > 0 && signo < kMaxSignal && sigaction(signo, nullptr, &current) == 0) SignalPeers::Discover(signo, current);
+}
 
 bool SignalCapture::IsInstalled(int signo) {
   struct sigaction current;
@@ -159,11 +167,14 @@ bool SignalCapture::EnsureInstalled(int signo, std::string* error) {
     return false;
   }
   if (IsOurHandler(current)) return true;
+  // Another stallwatch copy on top that forwards to us (directly or through other copies)
+  // already delivers our signals; taking its place would close a cycle (signal_peers.h).
+  if (SignalPeers::ChainReachesUs(signo, current)) return true;
   // Publish what we replace before our handler can run, so it can forward from the start.
   g_previous[signo].store(new struct sigaction(current), std::memory_order_release);
   struct sigaction ours;
   memset(&ours, 0, sizeof ours);
-  ours.sa_sigaction = CaptureSignalHandler;
+  ours.sa_sigaction = &SignalCapture::HandleSignal;
   // SA_RESTART: without it an interrupted open() of a FIFO makes readFileSync throw EINTR.
   // SA_ONSTACK: use the thread's alternate stack if it has one (the handler keeps its large
   // buffers in the slot, not on the stack).

@@ -9,6 +9,8 @@
 //   - ours, slot not armed:   a late signal after a timeout: dropped, never forwarded.
 #pragma once
 
+#include <signal.h>
+
 #include <string>
 
 namespace stallwatch {
@@ -23,6 +25,15 @@ class SignalCapture {
 
   // True if `signo` currently has our handler (checked before every send).
   static bool IsInstalled(int signo);
+
+  // JS thread, before the first EnsureInstalled of a subscription: if the current handler of
+  // `signo` is another stallwatch copy's, the two learn of each other (signal_peers.h).
+  static void IntroduceToPeers(int signo);
+
+  // The handler itself (async-signal-safe), and the disposition it forwards foreign `signo`
+  // signals to (nullptr before it was first installed on signo).
+  static void HandleSignal(int signo, siginfo_t* info, void* ucontext);
+  static const struct sigaction* Previous(int signo);
 };
 
 }  // namespace stallwatch

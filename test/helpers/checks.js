@@ -68,7 +68,7 @@ function assertReportShape(report, result) {
 const UNDER_ASAN = /libasan/.test(process.env.LD_PRELOAD || '');
 
 // stallwatch's capture path: its signal handler and what it calls to take the sample.
-const CAPTURE_PATH = /CaptureSignalHandler|ForwardToPrevious|EnterForwarding|stallwatch::(\(anonymous namespace\)::)?Capture\(|NativeUnwinder|SampleJsStack|CorrectJsStateFromNativeWalk|ThreadFreeze/;
+const CAPTURE_PATH = /CaptureSignalHandler|SignalCapture::HandleSignal|ForwardToPrevious|EnterForwarding|stallwatch::(\(anonymous namespace\)::)?Capture\(|NativeUnwinder|SampleJsStack|CorrectJsStateFromNativeWalk|ThreadFreeze/;
 
 /**
  * The stack starts at the interrupted instruction: no frames of the signal handler, libunwind or

@@ -2,7 +2,7 @@
 // The capture protocol of capture_slot.h / slot_table.h with real threads and real signals:
 // claim/release of table cells, arming by a watchdog, pthread_sigqueue with the cell's address as
 // cookie, a handler that recognizes the cookie and consumes the arm exactly like
-// CaptureSignalHandler (signal_capture.cc, which needs V8 and cannot be linked here), the bounded
+// SignalCapture::HandleSignal (signal_capture.cc, which needs V8 and cannot be linked here), the bounded
 // wait with disarm on timeout, late signals, foreign signals, and slot recycling while late
 // signals are still pending. Built plain, with ASan and with TSan (npm run test:tsan).
 //
@@ -59,7 +59,7 @@ std::atomic<uint64_t> g_stray{0};     // ours, but the cell's slot belongs to an
 std::atomic<uint64_t> g_foreign{0};   // no cookie of ours: would be forwarded
 int g_signo = 0;
 
-// The consume pattern of CaptureSignalHandler, on the same SlotTable and platform calls.
+// The consume pattern of SignalCapture::HandleSignal, on the same SlotTable and platform calls.
 void Handler(int, siginfo_t* info, void* ucontext) {
   const int saved_errno = errno;
   void* cookie = platform::CookieOf(info);

@@ -3,7 +3,7 @@
 // thread frozen in its handler while the dumper reads its context, release, a target that gives
 // up waiting on its own (kMaxHoldMs), a target that blocks the signal (the dumper times out and
 // the late signal is dropped), and signals meant for another thread. The handler here does what
-// CaptureSignalHandler (signal_capture.cc, which needs V8) does for freeze cookies. Built plain,
+// SignalCapture::HandleSignal (signal_capture.cc, which needs V8) does for freeze cookies. Built plain,
 // with ASan and with TSan (npm run test:tsan).
 #include <pthread.h>
 #include <signal.h>
