@@ -191,14 +191,7 @@ describe('a second copy of stallwatch loaded from another directory', PARALLEL, 
   const pairs = [...SIGNALS.map((s) => [s, s]), ['SIGURG', 'SIGUSR2'], ['SIGPROF', 'SIGRTMIN+4']];
   for (const [sigA, sigB] of pairs) {
     for (const order of ['a-first', 'b-first']) {
-      // Known open issue: two copies on the same standard signal can still lose a capture under
-      // heavy load (standard signals coalesce; the resend loop does not always win). Asserted
-      // when STALLWATCH_COEXIST_SAME_SIGNAL=1; skipped, with this reason, otherwise.
-      const sameStandard = sigA === sigB && !sigA.startsWith('SIGRT');
-      const options = sameStandard && process.env.STALLWATCH_COEXIST_SAME_SIGNAL !== '1'
-        ? { ...TIMEOUT, skip: 'open issue: two copies on one standard signal can lose a capture under load' }
-        : TIMEOUT;
-      test(`package copy on ${sigA}, second copy on ${sigB}, ${order}: each captures every stall`, options, async () => {
+      test(`package copy on ${sigA}, second copy on ${sigB}, ${order}: each captures every stall`, TIMEOUT, async () => {
         const r = await run(['second-copy', sigA, sigB, order]);
         explain(r, () => {
           assertCleanExit(r);
@@ -212,6 +205,38 @@ describe('a second copy of stallwatch loaded from another directory', PARALLEL, 
           assert.equal(b.length, 2, 'the second copy reported both stalls');
           for (const report of a) assertCaptured(report, r, 'package copy report');
           for (const report of b) assertCaptured(report, r, 'second copy report');
+        });
+      });
+    }
+  }
+});
+
+// Both copies on one signal re-install their handlers before every capture. Without knowing
+// each other they took turns on top, each forwarding to the other: a cycle in which a signal that
+// is neither's went round and never reached the app's listener or the default action.
+describe('two copies on one signal: a signal that is neither\'s still reaches what was there before', PARALLEL, () => {
+  const DEFAULT_TERMINATES = { SIGURG: false, SIGUSR2: true, SIGPROF: true };
+  for (const sig of Object.keys(DEFAULT_TERMINATES)) {
+    for (const order of ['a-first', 'b-first']) {
+      test(`${sig}, ${order}: after both captured, an external kill reaches the app's listener once`, TIMEOUT, async () => {
+        const r = await run(['second-copy', sig, sig, order, 'listener']);
+        explain(r, () => {
+          assertCleanExit(r);
+          assert.equal(reportsTagged(r, 'b').length, 2, 'the second copy reported both stalls');
+          const [listener] = notes(r, 'listener');
+          assert.equal(listener.calls, 1, 'the app listener got the external signal once');
+        });
+      });
+      test(`${sig}, ${order}: with no listener, an external kill has its default action`, TIMEOUT, async () => {
+        const r = await run(['second-copy', sig, sig, order, 'kill']);
+        explain(r, () => {
+          assert.equal(reportsTagged(r, 'b').length, 2, 'the second copy reported both stalls');
+          if (DEFAULT_TERMINATES[sig]) {
+            assert.equal(r.signal, sig, `the process ended by ${sig}, as without stallwatch`);
+          } else {
+            assertCleanExit(r);
+            assert.equal(notes(r, 'survived').length, 1, `${sig} is ignored by default: the process goes on`);
+          }
         });
       });
     }

@@ -24,10 +24,14 @@
 //   inspector <signal> <profiler-first|stallwatch-first>
 //       Profiler.start through an inspector session in this process, before or after supervise();
 //       Profiler.stop after the stalls. NOTE {step: 'profile', samples, nodes}.
-//   second-copy <signal A> <signal B> <a-first|b-first>
+//   second-copy <signal A> <signal B> <a-first|b-first> [listener|kill]
 //       A second copy of the addon (build/Release/stallwatch.node copied to a temporary directory
 //       under another name, loaded with process.dlopen) subscribes on the same thread next to the
 //       package's own copy. Reports of the second copy print as REPORT:b / UNBLOCKED:b.
+//       After the two stalls (each copy re-installs its handler before each capture), with
+//       `listener` an app listener for signal A added before both copies gets one external kill
+//       (NOTE {step: 'listener', calls}); with `kill` the process sends itself signal A with no
+//       listener, and must end by it as it would without stallwatch.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -165,7 +169,9 @@ const scenarios = {
   },
 
   async 'second-copy'() {
-    const [sigA, sigB, order] = args;
+    const [sigA, sigB, order, external] = args;
+    let listenerCalls = 0;
+    if (external === 'listener') process.on(sigA, () => { listenerCalls++; });
     const source = path.join(common.ROOT, 'build', 'Release', 'stallwatch.node');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stallwatch-second-copy-'));
     const copy = path.join(dir, 'another-name.node');
@@ -203,6 +209,15 @@ const scenarios = {
     await waitB(2);
     await common.sleep(100);
     fs.rmSync(dir, { recursive: true, force: true });
+    if (external === 'listener') {
+      process.kill(process.pid, sigA);
+      await common.sleep(200);
+      common.say('NOTE', { step: 'listener', calls: listenerCalls });
+    } else if (external === 'kill') {
+      process.kill(process.pid, sigA);
+      await common.sleep(1000);
+      common.say('NOTE', { step: 'survived' });
+    }
     common.done(a, b);
   },
 };
