@@ -2,7 +2,8 @@
 
 #include <cstdint>
 #include <cstring>
-#include <vector>
+
+#include <sys/mman.h>
 
 #include <v8.h>
 
@@ -36,20 +37,28 @@ bool IsCopyAt(uintptr_t candidate, uintptr_t original, size_t length) {
 // down, and within each from its top down, a window at a time. Every read of the range goes
 // through SafeRead: V8's background threads may unmap code pages while we look.
 uintptr_t FindCopy(uintptr_t range_start, uintptr_t range_end, uintptr_t original, size_t length) {
-  std::vector<unsigned char> window;
-  const auto* head = reinterpret_cast<const unsigned char*>(original);
   constexpr size_t kHead = 64;
   if (length < kHead) return 0;
+  // The window is mapped, not malloc'ed: a megabyte freed on a worker thread would stay in that
+  // thread's malloc arena (RSS that the churn test saw grow by ~5 MB over 500 workers).
+  void* window = mmap(nullptr, kWindow + kHead, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (window == MAP_FAILED) return 0;
+  const auto* bytes = static_cast<const unsigned char*>(window);
+  const auto* head = reinterpret_cast<const unsigned char*>(original);
+  uintptr_t found = 0;
   for (const platform::MemoryRange& mapping : platform::ReadableMappings(range_start, range_end)) {
+    if (found != 0) break;
     if (mapping.end - mapping.start < length) continue;
     const uintptr_t first = (mapping.start + kPage - 1) & ~(kPage - 1);
     uintptr_t last = (mapping.end - length) & ~(kPage - 1);  // highest start a whole copy fits at
-    while (last >= first) {
+    while (found == 0 && last >= first) {
       const uintptr_t low = last - first > kWindow ? last - kWindow + kPage : first;
-      window.resize(last - low + kHead);
-      if (platform::SafeRead(low, window.data(), window.size())) {
+      if (platform::SafeRead(low, window, last - low + kHead)) {
         for (uintptr_t at = last;; at -= kPage) {
-          if (memcmp(window.data() + (at - low), head, kHead) == 0 && IsCopyAt(at, original, length)) return at;
+          if (memcmp(bytes + (at - low), head, kHead) == 0 && IsCopyAt(at, original, length)) {
+            found = at;
+            break;
+          }
           if (at == low) break;
         }
       }
@@ -57,7 +66,8 @@ uintptr_t FindCopy(uintptr_t range_start, uintptr_t range_end, uintptr_t origina
       last = low - kPage;
     }
   }
-  return 0;
+  munmap(window, kWindow + kHead);
+  return found;
 }
 
 }  // namespace
