@@ -58,6 +58,22 @@ void OnLoopProgress(void* data) {
   Registry::WakeWatchdog();
 }
 
+// The isolate's code range (JIT code; the builtins' copy, if any) and its embedded blob.
+V8CodeRanges V8CodeOf(v8::Isolate* isolate) {
+  V8CodeRanges ranges;
+  void* code = nullptr;
+  size_t code_length = 0;
+  isolate->GetCodeRange(&code, &code_length);
+  ranges.code_low = reinterpret_cast<uintptr_t>(code);
+  ranges.code_high = ranges.code_low + code_length;
+  const void* blob = nullptr;
+  size_t blob_length = 0;
+  isolate->GetEmbeddedCodeRange(&blob, &blob_length);
+  ranges.blob_low = reinterpret_cast<uintptr_t>(blob);
+  ranges.blob_high = ranges.blob_low + blob_length;
+  return ranges;
+}
+
 std::shared_ptr<ThreadRecord> CreateRecord(napi_env env, int thread_id, const std::string& thread_name,
                                            std::string* error) {
   auto record = std::make_shared<ThreadRecord>();
@@ -90,6 +106,7 @@ std::shared_ptr<ThreadRecord> CreateRecord(napi_env env, int thread_id, const st
     slot->stack_low = stack_low;
     slot->stack_high = stack_high;
     slot->code_events = record->code_map->event_counter();
+    slot->v8_code = V8CodeOf(record->isolate);
     const int index = SlotTable::Claim(slot);
     if (index < 0) {
       SlotTable::RecycleSlot(slot);

@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "js_sample.h"
+#include "native_unwind.h"
 #include "platform/platform.h"
 
 namespace v8 {
@@ -24,7 +25,7 @@ class Isolate;
 namespace stallwatch {
 
 constexpr int kMaxCaptureFrames = 1024;
-constexpr size_t kUnwindScratchBytes = 4096;  // >= sizeof(unw_cursor_t) on every target
+constexpr size_t kUnwindScratchBytes = 4096;  // libunwind's cursor and a restart context (native_unwind.cc asserts it)
 
 // One raw sample, exactly as the handler left it.
 struct RawSample {
@@ -56,6 +57,7 @@ struct CaptureSlot {
   uintptr_t stack_low = 0;
   uintptr_t stack_high = 0;
   const std::atomic<uint64_t>* code_events = nullptr;  // CodeMap's event counter
+  V8CodeRanges v8_code;  // where the native walk follows V8's frame pointers
   int max_frames = 128;
   // Filled by the thread's code event listener; cleared when the slot is recycled.
   ApiCallbackCode api_callbacks;

@@ -2,8 +2,11 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
+
+#include "capture_slot.h"
 
 #if defined(STALLWATCH_HAVE_LIBUNWIND)
 #define UNW_LOCAL_ONLY
@@ -28,7 +31,6 @@ struct Libunwind {
   unw_addr_space_t* local_addr_space = nullptr;
 };
 Libunwind g_unw;
-static_assert(sizeof(unw_cursor_t) <= 4096, "unwind scratch too small");
 #endif
 
 bool g_have_libunwind = false;
@@ -104,6 +106,87 @@ void SetUpLoaded() {
 
 // Records every frame the cursor reaches, innermost first. Async-signal-safe when the
 // per-thread cache is warm.
+// The cursor's share of the scratch buffer; the restart context follows it.
+constexpr size_t kCursorBytes = (sizeof(unw_cursor_t) + 63) / 64 * 64;
+static_assert(kCursorBytes + sizeof(unw_context_t) <= kUnwindScratchBytes, "unwind scratch too small");
+
+#if defined(__x86_64__)
+constexpr unw_regnum_t kFramePointerReg = UNW_X86_64_RBP;
+#elif defined(__aarch64__)
+constexpr unw_regnum_t kFramePointerReg = UNW_AARCH64_X29;
+#endif
+
+// Follows V8's frame-pointer chain from the frame at `fp` (whose own pc is already recorded)
+// while the return addresses stay in V8 code, recording each. Every read stays inside the
+// thread's stack and each frame must lie above the last. Returns true with `caller` set to the
+// first frame outside V8 code (its pc, sp and frame pointer, as a return from the last V8 frame
+// leaves them): the C++ that entered V8 (JSEntry's caller), where libunwind takes over again.
+bool WalkV8Frames(uintptr_t fp, uintptr_t sp, uintptr_t stack_high, const V8CodeRanges& v8, uintptr_t* out,
+                  uint32_t max, UnwindResult* result, platform::MachineRegisters* caller) {
+  for (;;) {
+    if (fp < sp || fp % sizeof(uintptr_t) != 0 || fp > stack_high - 2 * sizeof(uintptr_t)) return false;
+    const uintptr_t next_fp = reinterpret_cast<const uintptr_t*>(fp)[0];
+    const uintptr_t ret = reinterpret_cast<const uintptr_t*>(fp)[1];
+    if (ret == 0) return false;
+    if (!v8.Contains(ret)) {
+      caller->pc = ret;
+      caller->sp = fp + 2 * sizeof(uintptr_t);
+      caller->fp = next_fp;
+      return true;
+    }
+    if (result->count == max) {
+      result->truncated = true;
+      return false;
+    }
+    out[result->count++] = ret;
+    if (next_fp <= fp) return false;
+    sp = fp + 2 * sizeof(uintptr_t);
+    fp = next_fp;
+  }
+}
+
+// StepAll, except that V8 frames are walked by WalkV8Frames and libunwind is restarted (from a
+// copy of the interrupted context with pc, sp and frame pointer replaced) at the C++ frame that
+// called into V8. Callee-saved registers other than the frame pointer keep the values of the
+// interrupted context, as they do when libunwind itself steps out of a frame without tables.
+void StepMixed(unw_cursor_t* cursor, const void* ucontext, unw_context_t* restart, const V8CodeRanges& v8,
+               uintptr_t stack_low, uintptr_t stack_high, uintptr_t* out, uint32_t max, UnwindResult* result) {
+  for (;;) {
+    if (result->count == max) {
+      result->truncated = true;
+      break;
+    }
+    unw_word_t ip = 0;
+    if (g_unw.get_reg(cursor, UNW_REG_IP, &ip) != 0 || ip == 0) break;
+    out[result->count++] = static_cast<uintptr_t>(ip);
+    if (result->signal_frame < 0 && g_unw.is_signal_frame != nullptr && g_unw.is_signal_frame(cursor) > 0) {
+      result->signal_frame = static_cast<int>(result->count - 1);
+    }
+    if (v8.Contains(static_cast<uintptr_t>(ip))) {
+      unw_word_t fp = 0, sp = 0;
+      platform::MachineRegisters caller;
+      if (g_unw.get_reg(cursor, kFramePointerReg, &fp) != 0 || g_unw.get_reg(cursor, UNW_REG_SP, &sp) != 0 ||
+          !WalkV8Frames(static_cast<uintptr_t>(fp), std::max<uintptr_t>(static_cast<uintptr_t>(sp), stack_low),
+                        stack_high, v8, out, max, result, &caller)) {
+        break;
+      }
+      memcpy(restart, ucontext, sizeof(unw_context_t));
+      platform::SetContextRegisters(restart, caller);
+      const int rc = g_unw.init_local2(cursor, restart, 0);  // 0: caller.pc is a return address
+      if (rc != 0) {
+        result->error = rc;
+        break;
+      }
+      continue;
+    }
+    const int rc = g_unw.step(cursor);
+    if (rc <= 0) {
+      result->error = rc;
+      break;
+    }
+  }
+}
+
 void StepAll(unw_cursor_t* cursor, uintptr_t* out, uint32_t max, UnwindResult* result) {
   for (;;) {
     if (result->count == max) {
@@ -147,21 +230,23 @@ bool NativeUnwinder::HasLibunwind() { return g_have_libunwind; }
 const char* NativeUnwinder::UnavailableReason() { return g_reason; }
 
 UnwindResult NativeUnwinder::Walk(void* ucontext, const platform::MachineRegisters& regs, uintptr_t stack_low,
-                                  uintptr_t stack_high, uintptr_t* out, uint32_t max, void* scratch,
-                                  size_t scratch_size) {
+                                  uintptr_t stack_high, const V8CodeRanges& v8, uintptr_t* out, uint32_t max,
+                                  void* scratch, size_t scratch_size) {
 #if defined(STALLWATCH_HAVE_LIBUNWIND)
-  if (g_have_libunwind && scratch_size >= sizeof(unw_cursor_t)) {
+  if (g_have_libunwind && scratch_size >= kCursorBytes + sizeof(unw_context_t)) {
     UnwindResult result;
     auto* cursor = static_cast<unw_cursor_t*>(scratch);
+    auto* restart = reinterpret_cast<unw_context_t*>(static_cast<unsigned char*>(scratch) + kCursorBytes);
     // UNW_INIT_SIGNAL_FRAME: the context is the interrupted one, so the first frame's pc is
     // exact (not a return address) and our own handler frames are never in the walk.
     if (g_unw.init_local2(cursor, static_cast<unw_context_t*>(ucontext), UNW_INIT_SIGNAL_FRAME) == 0) {
-      StepAll(cursor, out, max, &result);
+      StepMixed(cursor, ucontext, restart, v8, stack_low, stack_high, out, max, &result);
       if (result.count > 0) return result;
     }
   }
 #else
   (void)ucontext;
+  (void)v8;
   (void)scratch;
   (void)scratch_size;
 #endif

@@ -22,6 +22,17 @@ struct UnwindResult {
   int signal_frame = -1;  // index of the first signal trampoline frame: we interrupted another handler
 };
 
+// Where V8's own machine code lives for one isolate: its code range (JIT code, and the copy of
+// the builtins V8 may run from) and the embedded blob (the builtins in the binary). V8 keeps a
+// frame-pointer chain through all of it; none of it has unwind tables.
+struct V8CodeRanges {
+  uintptr_t code_low = 0, code_high = 0;
+  uintptr_t blob_low = 0, blob_high = 0;
+  bool Contains(uintptr_t pc) const {
+    return (pc - code_low < code_high - code_low) || (pc - blob_low < blob_high - blob_low);
+  }
+};
+
 class NativeUnwinder {
  public:
   // Once per process, on a JS thread, before any capture: loads libunwind and warms it up
@@ -34,10 +45,14 @@ class NativeUnwinder {
   static const char* UnavailableReason();  // nullptr when libunwind is in use
 
   // Async-signal-safe. Walks from the interrupted context into `out`, innermost first.
-  // `scratch` holds libunwind's cursor (kept off the possibly small signal stack).
+  // `scratch` holds libunwind's cursor and a context to restart it from (kept off the possibly
+  // small signal stack). libunwind walks the C and C++ frames; frames in `v8` code are followed
+  // along their frame-pointer chain instead, where libunwind, finding no unwind tables, would
+  // fall back to the same chain after a failed table search through every loaded module and a
+  // validation of each address with system calls (most of a capture's time; bench/RESULTS.md).
   static UnwindResult Walk(void* ucontext, const platform::MachineRegisters& regs, uintptr_t stack_low,
-                           uintptr_t stack_high, uintptr_t* out, uint32_t max, void* scratch,
-                           size_t scratch_size);
+                           uintptr_t stack_high, const V8CodeRanges& v8, uintptr_t* out, uint32_t max,
+                           void* scratch, size_t scratch_size);
 
   // Ordinary thread only (takes libunwind's locks, may allocate). Walks another thread's
   // interrupted context, copied while that thread holds still (thread_freeze.h), or, when

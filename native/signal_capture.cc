@@ -82,9 +82,8 @@ void Capture(CaptureSlot* slot, void* ucontext) {
   sample.vm_state = js.vm_state;
   sample.external_callback = js.external_callback;
 
-  UnwindResult native = NativeUnwinder::Walk(ucontext, sample.regs, slot->stack_low, slot->stack_high,
-                                             sample.native, max, slot->unwind_scratch,
-                                             sizeof slot->unwind_scratch);
+  UnwindResult native = NativeUnwinder::Walk(ucontext, sample.regs, slot->stack_low, slot->stack_high, slot->v8_code,
+                                             sample.native, max, slot->unwind_scratch, sizeof slot->unwind_scratch);
   sample.native_count = native.count;
   sample.native_truncated = native.truncated;
   sample.native_from_frame_pointers = native.used_frame_pointers;

@@ -60,6 +60,7 @@ void SlotTable::RecycleSlot(CaptureSlot* slot) {
   slot->isolate = nullptr;
   slot->tid = 0;
   slot->code_events = nullptr;
+  slot->v8_code = V8CodeRanges();
   slot->api_callbacks.Clear();
   g_free_slots->push_back(slot);
 }

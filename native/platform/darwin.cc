@@ -103,6 +103,8 @@ bool ListProcessThreads(std::vector<ProcessThread>* out) {
 
 int SendSignalToTid(int64_t, int, void*) { return ENOSYS; }
 
+void SetContextRegisters(void*, const MachineRegisters&) {}
+
 // Would need mach_vm_read_overwrite and mach_vm_region: not built. Without them the builtin
 // copy is not searched for (see embedded_builtins.h).
 bool SafeRead(uintptr_t, void*, size_t) { return false; }

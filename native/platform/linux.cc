@@ -54,6 +54,20 @@ MachineRegisters RegistersFromContext(const void* ucontext) {
   return regs;
 }
 
+void SetContextRegisters(void* ucontext, const MachineRegisters& regs) {
+  auto* uc = static_cast<ucontext_t*>(ucontext);
+#if defined(__x86_64__)
+  uc->uc_mcontext.gregs[REG_RIP] = static_cast<greg_t>(regs.pc);
+  uc->uc_mcontext.gregs[REG_RSP] = static_cast<greg_t>(regs.sp);
+  uc->uc_mcontext.gregs[REG_RBP] = static_cast<greg_t>(regs.fp);
+#elif defined(__aarch64__)
+  uc->uc_mcontext.pc = regs.pc;
+  uc->uc_mcontext.sp = regs.sp;
+  uc->uc_mcontext.regs[29] = regs.fp;
+  uc->uc_mcontext.regs[30] = regs.pc;  // lr: a return address, as pc is here
+#endif
+}
+
 Semaphore::Semaphore() { sem_init(&sem_, 0, 0); }
 Semaphore::~Semaphore() { sem_destroy(&sem_); }
 void Semaphore::Post() { sem_post(&sem_); }

@@ -39,6 +39,10 @@ struct MachineRegisters {
 // Async-signal-safe.
 MachineRegisters RegistersFromContext(const void* ucontext);
 
+// Writes pc, sp and the frame pointer into a ucontext (a copy to restart an unwinder from).
+// Async-signal-safe. Unused where libunwind is not (macOS): a no-op there.
+void SetContextRegisters(void* ucontext, const MachineRegisters& regs);
+
 // A counting semaphore whose Post() is async-signal-safe and whose wait is bounded.
 // Linux: an unnamed POSIX semaphore. macOS has no working unnamed POSIX semaphores:
 // a Mach semaphore.
