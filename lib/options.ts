@@ -7,6 +7,7 @@
  * allowed. `undefined` means "use the default", as with any JS options bag.
  */
 import * as path from 'path';
+import { describeValue, isPlainObject } from './describe-value';
 import type { NativeConfig } from './native';
 import { describeAllowedSignals, resolveSignalNumber, type SignalCapabilities } from './signals';
 
@@ -132,7 +133,7 @@ export function resolveOptions(
   for (const key of Object.keys(input)) {
     if (!KNOWN_KEYS.has(key)) {
       throw new TypeError(
-        `stallwatch: unknown option ${JSON.stringify(key)}; known options are ${[...KNOWN_KEYS].join(', ')}`,
+        `stallwatch: unknown option ${describeValue(key)}; known options are ${[...KNOWN_KEYS].join(', ')}`,
       );
     }
   }
@@ -235,7 +236,7 @@ function resolveLog(value: unknown, cwd: string): ResolvedOptions['log'] {
   for (const key of Object.keys(value)) {
     if (key !== 'path' && key !== 'maxBytes' && key !== 'keep') {
       throw new TypeError(
-        `stallwatch: option "log" has unknown key ${JSON.stringify(key)}; allowed are "path", "maxBytes", "keep"`,
+        `stallwatch: option "log" has unknown key ${describeValue(key)}; allowed are "path", "maxBytes", "keep"`,
       );
     }
   }
@@ -268,29 +269,5 @@ function resolveLogFormat(value: unknown): LogFormat {
 }
 
 /** Object literals and Object.create(null); also those from another realm (vm contexts). */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === null || Object.getPrototypeOf(proto) === null;
-}
 
-/** A short, unambiguous rendering of a bad value for error messages. */
-export function describeValue(value: unknown): string {
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
-    case 'bigint':
-      return `${value}n (bigint)`;
-    case 'function':
-      return 'a function';
-    case 'symbol':
-      return value.toString();
-    case 'object':
-      if (value === null) return 'null';
-      if (Array.isArray(value)) return 'an array';
-      return isPlainObject(value) ? 'an object' : `an instance of ${value.constructor?.name || 'a class'}`;
-    default:
-      // number, boolean, undefined. -0 matters little but Object.is keeps it honest.
-      return Object.is(value, -0) ? '-0' : String(value);
-  }
-}
+export { describeValue };

@@ -6,6 +6,8 @@
  */
 import { constants } from 'os';
 
+import { describeValue } from './describe-value';
+
 /** Signals that exist on every supported platform. SIGURG is ignored by default, so a stray
  *  delivery after close() cannot kill the process. */
 export const FIXED_SIGNALS = ['SIGURG', 'SIGUSR2', 'SIGPROF'] as const;
@@ -39,7 +41,7 @@ export function resolveSignalNumber(name: string, capabilities: SignalCapabiliti
   const { sigrtmin, sigrtmax } = capabilities;
   if (sigrtmin === undefined || sigrtmax === undefined) {
     throw new RangeError(
-      `stallwatch: option "signal" got ${JSON.stringify(name)}, but real-time signals are Linux-only ` +
+      `stallwatch: option "signal" got ${describeValue(name)}, but real-time signals are Linux-only ` +
         `(this is ${process.platform}); use one of ${quoteList(FIXED_SIGNALS)}`,
     );
   }
@@ -48,7 +50,7 @@ export function resolveSignalNumber(name: string, capabilities: SignalCapabiliti
   if (signalNumber < sigrtmin || signalNumber > sigrtmax) {
     throw new RangeError(
       `stallwatch: option "signal" must be a real-time signal from SIGRTMIN to SIGRTMAX ` +
-        `(${sigrtmin} to ${sigrtmax} here, so at most SIGRTMIN+${sigrtmax - sigrtmin}), got ${JSON.stringify(name)}`,
+        `(${sigrtmin} to ${sigrtmax} here, so at most SIGRTMIN+${sigrtmax - sigrtmin}), got ${describeValue(name)}`,
     );
   }
   return signalNumber;
@@ -64,7 +66,7 @@ export function describeAllowedSignals(capabilities: SignalCapabilities): string
 
 function unknownSignal(name: string, capabilities: SignalCapabilities): RangeError {
   return new RangeError(
-    `stallwatch: option "signal" must be one of ${describeAllowedSignals(capabilities)}, got ${JSON.stringify(name)}`,
+    `stallwatch: option "signal" must be one of ${describeAllowedSignals(capabilities)}, got ${describeValue(name)}`,
   );
 }
 
