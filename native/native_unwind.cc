@@ -104,8 +104,6 @@ void SetUpLoaded() {
   g_reason = nullptr;
 }
 
-// Records every frame the cursor reaches, innermost first. Async-signal-safe when the
-// per-thread cache is warm.
 // The cursor's share of the scratch buffer; the restart context follows it.
 constexpr size_t kCursorBytes = (sizeof(unw_cursor_t) + 63) / 64 * 64;
 static_assert(kCursorBytes + sizeof(unw_context_t) <= kUnwindScratchBytes, "unwind scratch too small");
@@ -123,14 +121,16 @@ constexpr unw_regnum_t kFramePointerReg = UNW_AARCH64_X29;
 // leaves them): the C++ that entered V8 (JSEntry's caller), where libunwind takes over again.
 bool WalkV8Frames(uintptr_t fp, uintptr_t sp, uintptr_t stack_high, const V8CodeRanges& v8, uintptr_t* out,
                   uint32_t max, UnwindResult* result, platform::MachineRegisters* caller) {
+  constexpr uintptr_t kRecord = 2 * sizeof(uintptr_t);  // saved frame pointer, return address
+  if (stack_high < kRecord) return false;                 // stack bounds unknown: no reads at all
   for (;;) {
-    if (fp < sp || fp % sizeof(uintptr_t) != 0 || fp > stack_high - 2 * sizeof(uintptr_t)) return false;
+    if (fp < sp || fp % sizeof(uintptr_t) != 0 || fp > stack_high - kRecord) return false;
     const uintptr_t next_fp = reinterpret_cast<const uintptr_t*>(fp)[0];
     const uintptr_t ret = reinterpret_cast<const uintptr_t*>(fp)[1];
     if (ret == 0) return false;
     if (!v8.Contains(ret)) {
       caller->pc = ret;
-      caller->sp = fp + 2 * sizeof(uintptr_t);
+      caller->sp = fp + kRecord;
       caller->fp = next_fp;
       return true;
     }
@@ -140,7 +140,7 @@ bool WalkV8Frames(uintptr_t fp, uintptr_t sp, uintptr_t stack_high, const V8Code
     }
     out[result->count++] = ret;
     if (next_fp <= fp) return false;
-    sp = fp + 2 * sizeof(uintptr_t);
+    sp = fp + kRecord;
     fp = next_fp;
   }
 }
@@ -162,7 +162,8 @@ void StepMixed(unw_cursor_t* cursor, const void* ucontext, unw_context_t* restar
     if (result->signal_frame < 0 && g_unw.is_signal_frame != nullptr && g_unw.is_signal_frame(cursor) > 0) {
       result->signal_frame = static_cast<int>(result->count - 1);
     }
-    if (v8.Contains(static_cast<uintptr_t>(ip))) {
+    // Without the stack's bounds no frame pointer can be checked before it is read: libunwind only.
+    if (stack_high != 0 && v8.Contains(static_cast<uintptr_t>(ip))) {
       unw_word_t fp = 0, sp = 0;
       platform::MachineRegisters caller;
       if (g_unw.get_reg(cursor, kFramePointerReg, &fp) != 0 || g_unw.get_reg(cursor, UNW_REG_SP, &sp) != 0 ||
@@ -187,6 +188,8 @@ void StepMixed(unw_cursor_t* cursor, const void* ucontext, unw_context_t* restar
   }
 }
 
+// Records every frame the cursor reaches, innermost first. Async-signal-safe when the
+// per-thread cache is warm.
 void StepAll(unw_cursor_t* cursor, uintptr_t* out, uint32_t max, UnwindResult* result) {
   for (;;) {
     if (result->count == max) {
