@@ -188,26 +188,11 @@ void StepMixed(unw_cursor_t* cursor, const void* ucontext, unw_context_t* restar
   }
 }
 
-// Records every frame the cursor reaches, innermost first. Async-signal-safe when the
-// per-thread cache is warm.
+// Records every frame the cursor reaches with libunwind alone, innermost first (walks outside
+// a signal handler: no V8 ranges, so StepMixed never restarts and never reads a context).
+// Async-signal-safe when the per-thread cache is warm.
 void StepAll(unw_cursor_t* cursor, uintptr_t* out, uint32_t max, UnwindResult* result) {
-  for (;;) {
-    if (result->count == max) {
-      result->truncated = true;
-      break;
-    }
-    unw_word_t ip = 0;
-    if (g_unw.get_reg(cursor, UNW_REG_IP, &ip) != 0 || ip == 0) break;
-    out[result->count++] = static_cast<uintptr_t>(ip);
-    if (result->signal_frame < 0 && g_unw.is_signal_frame != nullptr && g_unw.is_signal_frame(cursor) > 0) {
-      result->signal_frame = static_cast<int>(result->count - 1);
-    }
-    const int rc = g_unw.step(cursor);
-    if (rc <= 0) {
-      result->error = rc;
-      break;
-    }
-  }
+  StepMixed(cursor, nullptr, nullptr, V8CodeRanges(), 0, 0, out, max, result);
 }
 #endif
 
