@@ -18,6 +18,7 @@
         "native/elf_symbols.cc",
         "native/embedded_builtins.cc",
         "native/exact_stack.cc",
+        "native/jit_code_name.cc",
         "native/js_delivery.cc",
         "native/js_sample.cc",
         "native/json_writer.cc",

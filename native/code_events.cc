@@ -3,14 +3,33 @@
 #include <v8-profiler.h>
 #include <v8.h>
 
+#include "jit_code_name.h"
+
 #include <mutex>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+// Where names come from. V8 10 (Node 18): v8::CodeEventHandler, whose events carry names as
+// V8 strings. V8 11 on (Node 20-24): the JIT code event handler alone, because a
+// v8::CodeEventHandler installed there can crash the process: V8's listener behind it
+// (ExternalLogEventListener::CodeMoveEvent) reads the Code object of every InstructionStream a
+// compacting GC moves, including one still being built (allocated, its Code not yet linked),
+// and faults on a GC thread. Seen on Node 24, whose Sparkplug compiles on background threads
+// (1 run in ~20 of the churn and compaction fixtures); the unguarded read is in Node 20's and
+// 22's V8 too. The JIT logger checks for exactly that case (JitLogger::CodeMoveEvent skips a
+// stream without Code: no event was ever sent for it), and its events carry the same names, as
+// text (jit_code_name.h).
+#if V8_MAJOR_VERSION >= 11
+#define STALLWATCH_NAMES_FROM_JIT_EVENTS 1
+#else
+#define STALLWATCH_NAMES_FROM_JIT_EVENTS 0
+#endif
+
 namespace stallwatch {
 namespace {
 
+#if !STALLWATCH_NAMES_FROM_JIT_EVENTS
 std::string ToUtf8(v8::Isolate* isolate, v8::Local<v8::String> s) {
   if (s.IsEmpty()) return std::string();
   v8::String::Utf8Value utf8(isolate, s);
@@ -32,6 +51,7 @@ CodeKind KindOf(v8::CodeEventType type) {
     default: return CodeKind::kOther;
   }
 }
+#endif
 
 // Where V8 reports a bytecode's positions relative to its code event (checked per major by
 // test/call-lines.test.js): after it in V8 10 (Node 18), before it from V8 11 on.
@@ -49,14 +69,15 @@ struct RawPosition {
 
 }  // namespace
 
-class CodeEventListener::Handler : public v8::CodeEventHandler {
+class CodeEventListener::Handler {
  public:
   Handler(v8::Isolate* isolate, std::shared_ptr<CodeMap> map, ApiCallbackCode* api_code)
-      : v8::CodeEventHandler(isolate), isolate_(isolate), map_(std::move(map)), api_code_(api_code) {}
+      : isolate_(isolate), map_(std::move(map)), api_code_(api_code) {}
 
-  // JIT code events of this isolate, on its JS thread. Installing the handler at all makes V8
-  // log code and bytecode moves to every code event listener (and collect source positions
-  // eagerly); the handler itself keeps only bytecode line tables (see code_map.h).
+  // JIT code events of this isolate: on its JS thread, except moves, which a GC may log from its
+  // helper threads while the JS thread waits for them. From V8 11 on they name all code (see
+  // STALLWATCH_NAMES_FROM_JIT_EVENTS); before, they give bytecode line tables only (see
+  // code_map.h), and installing the handler makes V8 collect source positions eagerly.
   void OnJitEvent(const v8::JitCodeEvent* event) {
     switch (event->type) {
       case v8::JitCodeEvent::CODE_START_LINE_INFO_RECORDING:
@@ -90,13 +111,23 @@ class CodeEventListener::Handler : public v8::CodeEventHandler {
           map_->OfferLines(ended_start_, ToLines(event->script, *ended_), kLinesOrder);
         }
         ended_.reset();
+#if STALLWATCH_NAMES_FROM_JIT_EVENTS
+        AddJitCode(event);
+#endif
         break;
+#if STALLWATCH_NAMES_FROM_JIT_EVENTS
+      case v8::JitCodeEvent::CODE_MOVED:
+        map_->Move(reinterpret_cast<uintptr_t>(event->code_start), reinterpret_cast<uintptr_t>(event->new_code_start));
+        break;
+#endif
       default:
         break;
     }
   }
 
-  void Handle(v8::CodeEvent* event) override {
+#if !STALLWATCH_NAMES_FROM_JIT_EVENTS
+  // v8::CodeEventHandler's events (V8 10), on the JS thread; moves also on GC helper threads.
+  void OnCodeEvent(v8::CodeEvent* event) {
     const uintptr_t start = event->GetCodeStartAddress();
     if (event->GetCodeType() == v8::kRelocationType) {
       map_->Move(event->GetPreviousCodeStartAddress(), start);
@@ -104,15 +135,37 @@ class CodeEventListener::Handler : public v8::CodeEventHandler {
     }
     std::string name = ToUtf8(isolate_, event->GetFunctionName());
     if (name.empty() && event->GetComment() != nullptr) name = event->GetComment();
-    const CodeKind kind = KindOf(event->GetCodeType());
-    if (api_code_ != nullptr && kind == CodeKind::kBuiltin && ApiCallbackCode::IsApiCallbackBuiltin(name)) {
-      api_code_->Add(start, event->GetCodeSize());
-    }
-    map_->Add(start, event->GetCodeSize(), kind, std::move(name),
-              ToUtf8(isolate_, event->GetScriptName()), event->GetScriptLine(), event->GetScriptColumn());
+    AddCode(start, event->GetCodeSize(), KindOf(event->GetCodeType()), std::move(name),
+            ToUtf8(isolate_, event->GetScriptName()), event->GetScriptLine(), event->GetScriptColumn());
   }
+#endif
 
  private:
+  void AddCode(uintptr_t start, size_t size, CodeKind kind, std::string name, std::string script, int line, int column) {
+    if (api_code_ != nullptr && kind == CodeKind::kBuiltin && ApiCallbackCode::IsApiCallbackBuiltin(name)) {
+      api_code_->Add(start, size);
+    }
+    map_->Add(start, size, kind, std::move(name), std::move(script), line, column);
+  }
+
+#if STALLWATCH_NAMES_FROM_JIT_EVENTS
+  // Names new code from its JIT event. Runs inside V8's code logging, where V8 may not collect
+  // garbage: only calls that do not allocate on the V8 heap (a handle, the script's name's
+  // length; the name itself is read from the event's text). Code whose name does not parse is
+  // still added, unnamed, so that no older entry at its address keeps naming it.
+  void AddJitCode(const v8::JitCodeEvent* event) {
+    size_t script_length = kNoScript;
+    if (!event->script.IsEmpty()) {
+      v8::HandleScope scope(isolate_);
+      v8::Local<v8::Value> script_name = event->script->GetScriptName();
+      script_length = !script_name.IsEmpty() && script_name->IsString() ? script_name.As<v8::String>()->Length() : 0;
+    }
+    JitCodeName parsed = ParseJitCodeName(std::string_view(event->name.str, event->name.len), script_length);
+    AddCode(reinterpret_cast<uintptr_t>(event->code_start), event->code_len, parsed.kind, std::move(parsed.name),
+            std::move(parsed.script), parsed.line, parsed.column);
+  }
+#endif
+
   // Positions to 1-based lines and columns, one row per bytecode offset (the last position
   // reported for an offset is the one V8 uses). The same conversion V8 makes for a code
   // event's line, in the same place.
@@ -175,6 +228,23 @@ void OnJitCodeEvent(const v8::JitCodeEvent* event) {
 
 }  // namespace
 
+#if !STALLWATCH_NAMES_FROM_JIT_EVENTS
+// V8 10: v8::CodeEventHandler is where names and moves come from.
+class CodeEventListener::NameSource : public v8::CodeEventHandler {
+ public:
+  NameSource(v8::Isolate* isolate, Handler* handler) : v8::CodeEventHandler(isolate), handler_(handler) {}
+  void Handle(v8::CodeEvent* event) override { handler_->OnCodeEvent(event); }
+
+ private:
+  Handler* handler_;
+};
+#else
+class CodeEventListener::NameSource {  // never made from V8 11 on
+ public:
+  void Disable() {}
+};
+#endif
+
 CodeEventListener::CodeEventListener(v8::Isolate* isolate, std::shared_ptr<CodeMap> map, ApiCallbackCode* api_code)
     : handler_(new Handler(isolate, std::move(map), api_code)), isolate_(isolate) {
   v8::HandleScope scope(isolate);
@@ -182,13 +252,21 @@ CodeEventListener::CodeEventListener(v8::Isolate* isolate, std::shared_ptr<CodeM
     std::lock_guard<std::mutex> lock(g_jit_handlers_mutex);
     JitHandlers()[isolate] = handler_.get();
   }
+#if STALLWATCH_NAMES_FROM_JIT_EVENTS
+  // Logs all existing code first (a heap walk: milliseconds, more with a large heap). V8 sends
+  // that replay to every code event listener of the isolate, not only to this handler (a CPU
+  // profiler running, --perf-basic-prof): to them it repeats what they were told already.
+  isolate->SetJitCodeEventHandler(v8::kJitCodeEventEnumExisting, OnJitCodeEvent);
+#else
   isolate->SetJitCodeEventHandler(v8::kJitCodeEventDefault, OnJitCodeEvent);
+  names_.reset(new NameSource(isolate, handler_.get()));
+  names_->Enable();  // logs all existing code to this handler first
+#endif
   installed_jit_handler_ = true;
-  handler_->Enable();
 }
 
 CodeEventListener::~CodeEventListener() {
-  handler_->Disable();
+  if (names_ != nullptr) names_->Disable();
   if (installed_jit_handler_) isolate_->SetJitCodeEventHandler(v8::kJitCodeEventDefault, nullptr);
   std::lock_guard<std::mutex> lock(g_jit_handlers_mutex);
   auto it = JitHandlers().find(isolate_);

@@ -1,5 +1,6 @@
-// Feeds a CodeMap from one isolate's code events (JS thread only): names and moves from
-// v8::CodeEventHandler, bytecode line tables from the JIT code event handler.
+// Feeds a CodeMap from one isolate's code events: names, moves and bytecode line tables from the
+// JIT code event handler (V8 11 on); on V8 10, names and moves from v8::CodeEventHandler and line
+// tables from the JIT code event handler. Why not v8::CodeEventHandler everywhere: code_events.cc.
 #pragma once
 
 #include <memory>
@@ -24,10 +25,12 @@ class CodeEventListener {
   CodeEventListener(const CodeEventListener&) = delete;
   CodeEventListener& operator=(const CodeEventListener&) = delete;
 
-  class Handler;  // code_events.cc; public so the JIT event callback can reach it
+  class Handler;     // code_events.cc; public so the JIT event callback can reach it
+  class NameSource;  // code_events.cc, V8 10 only
 
  private:
   std::unique_ptr<Handler> handler_;
+  std::unique_ptr<NameSource> names_;  // V8 10 only
   v8::Isolate* isolate_;
   bool installed_jit_handler_ = false;
 };
