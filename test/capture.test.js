@@ -34,6 +34,10 @@ const SCENARIOS = {
     state: 'js',
     complete: true,
     chain: [js('repeatStrings'), js('builtinHandler')],
+    // Its loop allocates strings, so a capture can land in a scavenge and stay there through
+    // the re-samples (state gc: a true report, but not of the builtin this scenario is about;
+    // seen once in a CI rehearsal under load). Such a run is repeated, up to 3 runs in all.
+    allocates: true,
   },
   'fifo-read': {
     what: 'readFileSync on a FIFO nobody writes to (yet)',
@@ -75,7 +79,12 @@ for (const [fixture, expected] of Object.entries(SCENARIOS)) {
   describe(`${fixture}: ${expected.what}`, () => {
     for (const trigger of ['timer', 'http']) {
       test(`from ${trigger === 'timer' ? 'a timer' : 'an HTTP request handler'}`, TIMEOUT, async () => {
-        const r = await runFixture(fixture, { args: [trigger] });
+        let r;
+        for (let run = 0; run < (expected.allocates ? 3 : 1); run++) {
+          r = await runFixture(fixture, { args: [trigger] });
+          const first = r.out && r.out.reports[0];
+          if (!first || first.state !== 'gc') break;
+        }
         explain(r, () => {
           assertCleanExit(r);
           const [stall] = stallNotes(r);
