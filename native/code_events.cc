@@ -222,7 +222,8 @@ void OnJitCodeEvent(const v8::JitCodeEvent* event) {
     if (it != JitHandlers().end()) handler = it->second;
   }
   // Events come on the isolate's JS thread, which is also the only one that destroys its
-  // listener: the handler cannot go away under us.
+  // listener, or (moves, V8 11 on) on GC helper threads while that JS thread waits inside the
+  // GC: either way the handler cannot go away under us.
   if (handler != nullptr) handler->OnJitEvent(event);
 }
 
