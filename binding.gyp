@@ -26,6 +26,7 @@
         "native/loop_probe.cc",
         "native/native_unwind.cc",
         "native/node_environment.cc",
+        "native/peer_copies.cc",
         "native/platform/darwin.cc",
         "native/platform/linux.cc",
         "native/registry.cc",

@@ -4,6 +4,7 @@
 #include <v8.h>
 
 #include "jit_code_name.h"
+#include "peer_copies.h"
 
 #include <mutex>
 #include <unordered_map>
@@ -214,7 +215,9 @@ std::unordered_map<v8::Isolate*, CodeEventListener::Handler*>& JitHandlers() {
   return *handlers;
 }
 
-void OnJitCodeEvent(const v8::JitCodeEvent* event) {
+}  // namespace
+
+void DeliverJitCodeEvent(const v8::JitCodeEvent* event) {
   CodeEventListener::Handler* handler = nullptr;
   {
     std::lock_guard<std::mutex> lock(g_jit_handlers_mutex);
@@ -223,11 +226,17 @@ void OnJitCodeEvent(const v8::JitCodeEvent* event) {
   }
   // Events come on the isolate's JS thread, which is also the only one that destroys its
   // listener, or (moves, V8 11 on) on GC helper threads while that JS thread waits inside the
-  // GC: either way the handler cannot go away under us.
+  // GC: either way the handler cannot go away under us. The same holds when another copy of
+  // stallwatch forwards the event: it comes on the same threads.
   if (handler != nullptr) handler->OnJitEvent(event);
 }
 
-}  // namespace
+void OnJitCodeEvent(const v8::JitCodeEvent* event) { PeerCopies::DispatchJitEvent(event, &DeliverJitCodeEvent); }
+
+bool ListensToCodeEvents(v8::Isolate* isolate) {
+  std::lock_guard<std::mutex> lock(g_jit_handlers_mutex);
+  return JitHandlers().count(isolate) != 0;
+}
 
 #if !STALLWATCH_NAMES_FROM_JIT_EVENTS
 // V8 10: v8::CodeEventHandler is where names and moves come from.
@@ -253,6 +262,9 @@ CodeEventListener::CodeEventListener(v8::Isolate* isolate, std::shared_ptr<CodeM
     std::lock_guard<std::mutex> lock(g_jit_handlers_mutex);
     JitHandlers()[isolate] = handler_.get();
   }
+  // V8 keeps one JIT code event handler per isolate: ours replaces any other copy's, so it must
+  // serve those copies too. Find them first.
+  PeerCopies::Discover();
 #if STALLWATCH_NAMES_FROM_JIT_EVENTS
   // Logs all existing code first (a heap walk: milliseconds, more with a large heap). V8 sends
   // that replay to every code event listener of the isolate, not only to this handler (a CPU
@@ -268,10 +280,16 @@ CodeEventListener::CodeEventListener(v8::Isolate* isolate, std::shared_ptr<CodeM
 
 CodeEventListener::~CodeEventListener() {
   if (names_ != nullptr) names_->Disable();
-  if (installed_jit_handler_) isolate_->SetJitCodeEventHandler(v8::kJitCodeEventDefault, nullptr);
-  std::lock_guard<std::mutex> lock(g_jit_handlers_mutex);
-  auto it = JitHandlers().find(isolate_);
-  if (it != JitHandlers().end() && it->second == handler_.get()) JitHandlers().erase(it);
+  {
+    std::lock_guard<std::mutex> lock(g_jit_handlers_mutex);
+    auto it = JitHandlers().find(isolate_);
+    if (it != JitHandlers().end() && it->second == handler_.get()) JitHandlers().erase(it);
+  }
+  // Whichever copy's handler is installed now, one that still listens takes over; only the last
+  // copy to leave removes the handler.
+  if (installed_jit_handler_) {
+    isolate_->SetJitCodeEventHandler(v8::kJitCodeEventDefault, PeerCopies::SuccessorJitHandler(isolate_));
+  }
 }
 
 }  // namespace stallwatch

@@ -10,9 +10,18 @@
 
 namespace v8 {
 class Isolate;
+struct JitCodeEvent;
 }
 
 namespace stallwatch {
+
+// The JIT code event callbacks, also offered to other copies of stallwatch (peer_copies.h).
+// The one installed: serves this copy's listener of event->isolate and every other copy's.
+void OnJitCodeEvent(const v8::JitCodeEvent* event);
+// This copy's listener of event->isolate only, if there is one.
+void DeliverJitCodeEvent(const v8::JitCodeEvent* event);
+// Whether this copy has a listener on `isolate`.
+bool ListensToCodeEvents(v8::Isolate* isolate);
 
 class CodeEventListener {
  public:

@@ -34,17 +34,30 @@ void CodeMap::EraseOverlapping(uintptr_t start, size_t size) {
   while (it != entries_.end() && it->first < end) it = entries_.erase(it);
 }
 
+bool CodeMap::SameCode(const Entry& a, const Entry& b) {
+  return a.size == b.size && a.kind == b.kind && a.name_id == b.name_id && a.script_id == b.script_id &&
+         a.line == b.line && a.column == b.column;
+}
+
 void CodeMap::Add(uintptr_t start, size_t size, CodeKind kind, std::string name, std::string script, int line,
                   int column) {
   std::lock_guard<std::mutex> lock(mutex_);
   // Stamp before publishing: a capture that read the counter before this increment must
   // not trust this entry.
   const uint64_t stamp = events_.fetch_add(1, std::memory_order_acq_rel) + 1;
-  EraseOverlapping(start, size);
   Entry entry{static_cast<uint32_t>(size ? size : 1), Intern(std::move(name)), Intern(std::move(script)),
               line, column, kind, stamp, nullptr};
   // Lines offered for this very code just before (see the header); any other offer is stale.
-  if (offered_ != nullptr && offered_start_ == start) entry.lines = std::move(offered_);
+  if (offered_ != nullptr && offered_start_ == start) {
+    entry.lines = std::move(offered_);
+  } else if (auto same = entries_.find(start); same != entries_.end() && SameCode(same->second, entry)) {
+    // The same code announced again: V8 replays all existing code, without line tables, when a
+    // JIT code event handler is installed (another copy of stallwatch attaching, whose handler
+    // serves us too). Same place, size, kind, name and definition: the same function's bytecode,
+    // whose table is still the one made for it.
+    entry.lines = same->second.lines;
+  }
+  EraseOverlapping(start, size);
   offered_.reset();
   offered_start_ = 0;
   entries_[start] = std::move(entry);

@@ -102,6 +102,7 @@ class CodeMap {
     std::shared_ptr<const LineTable> lines;
   };
   uint32_t Intern(std::string s);
+  static bool SameCode(const Entry& a, const Entry& b);
   void EraseOverlapping(uintptr_t start, size_t size);
   std::map<uintptr_t, Entry>::const_iterator EntryAt(uintptr_t address) const;  // or end()
 

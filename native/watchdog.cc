@@ -16,6 +16,7 @@
 #include "exact_stack.h"
 #include "js_sample.h"
 #include "node_environment.h"
+#include "peer_copies.h"
 #include "platform/platform.h"
 #include "registry.h"
 #include "reporter.h"
@@ -46,16 +47,31 @@ void SleepNs(uint64_t ns) {
   }
 }
 
-// A sample is better if it has more JS frames; a sample outside GC beats one inside it.
+// Whether the thread was running another copy of stallwatch's C++ code (state EXTERNAL), most
+// likely that copy's exact-stack interrupt callback: over within milliseconds, after which the
+// thread is back in the code that stalls. Lock-free: the peers' code spans are plain atomics.
+bool InsidePeerCopy(const RawSample& s) {
+  if (s.vm_state != v8::EXTERNAL || PeerCopies::Count() == 0) return false;
+  for (uint32_t i = 0; i < s.native_count; ++i) {
+    if (PeerCopies::InPeerCode(s.native[i])) return true;
+  }
+  return false;
+}
+
+// A sample outside another signal handler, then outside another copy's capture code, beats one
+// inside; then more JS frames; then a sample outside GC beats one inside it.
 bool IsBetter(const RawSample& candidate, const RawSample& best) {
   if (best.seq == 0) return true;
   if ((candidate.signal_frame < 0) != (best.signal_frame < 0)) return candidate.signal_frame < 0;
+  const bool candidate_in_peer = InsidePeerCopy(candidate);
+  if (candidate_in_peer != InsidePeerCopy(best)) return !candidate_in_peer;
   if (candidate.js_count != best.js_count) return candidate.js_count > best.js_count;
   return best.vm_state == 1 /* v8::GC */ && candidate.vm_state != 1;
 }
 
 bool SampleLooksComplete(const RawSample& s) {
   if (s.signal_frame >= 0) return false;  // inside another handler: it returns within microseconds
+  if (InsidePeerCopy(s)) return false;    // not native code that stalls: sample again
   return !StateIsWorthResampling(s.vm_state) || (s.js_count > 0 && s.vm_state != 1 /* v8::GC */);
 }
 

@@ -11,7 +11,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { describe, test, before, after } = require('node:test');
 const { runFixture } = require('./helpers/run-fixture');
-const { preflight, explain, assertCleanExit, assertReportShape, assertChain, assertNoCaptureMachinery, js } = require('./helpers/checks');
+const { preflight, explain, assertCleanExit, assertReportShape, assertChain, assertNoCaptureMachinery, js, native } = require('./helpers/checks');
 
 const COEXIST = path.join(__dirname, 'hardening', 'coexist.js');
 const SIGNALS = ['SIGURG', 'SIGUSR2', 'SIGPROF', 'SIGRTMIN+4'];
@@ -208,6 +208,71 @@ describe('a second copy of stallwatch loaded from another directory', PARALLEL, 
         });
       });
     }
+  }
+});
+
+// V8 keeps one JIT code event handler per isolate, and the code maps are fed from it: the copy
+// that attaches second replaces the first's, whose map then missed new code and code moves.
+// Each copy's handler now serves the other. A stall in native code gets no exact stack, so its
+// JS frames are named from the code map alone: both copies must name them all, with the call
+// lines, after a compacting GC moved the bytecode.
+describe('a second copy of stallwatch: both code maps follow the code', PARALLEL, () => {
+  const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+  // Bytecode only (it moves on every compaction); no --no-maglev before V8 11 (Node 18 refuses it).
+  const NODE_ARGS = ['--expose-gc', '--stress-compaction', '--no-opt', '--no-sparkplug', ...(NODE_MAJOR >= 20 ? ['--no-maglev'] : [])];
+  const cases = [['SIGURG', 'SIGURG', 'timer'], ['SIGURG', 'SIGUSR2', 'timer'], ['SIGRTMIN+4', 'SIGRTMIN+4', 'http']];
+  for (const [sigA, sigB, round] of cases) {
+    for (const order of ['a-first', 'b-first']) {
+      test(`package copy on ${sigA}, second copy on ${sigB}, ${order}, stalls from a ${round}: every JS frame named, from both`, TIMEOUT, async () => {
+        const r = await run(['second-copy-code', sigA, sigB, order, round], { nodeArgs: NODE_ARGS });
+        explain(r, () => {
+          assertCleanExit(r);
+          const first = order === 'a-first' ? 'a' : 'b';
+          for (const tag of ['a', 'b']) {
+            const reports = reportsTagged(r, tag);
+            assert.equal(reports.length, 2, `copy ${tag} reported both stalls`);
+            for (const report of reports) {
+              const label = `copy ${tag}`;
+              assert.equal(report.partial, undefined, `${label}: complete (${report.partial})`);
+              assertReportShape(report, r);
+              assertChain(report, [native('stallwatch_test::HoldTheLock(int)'), js('blockForBothCopies'), js('stallAfterBoth')]);
+              const frame = (name) => report.frames.find((f) => f.kind === 'js' && f.name === name);
+              // Compiled after both attached: its line table reached both through one handler.
+              assert.ok(frame('stallAfterBoth').line > 0, `${label}: stallAfterBoth has its call line`);
+              // Compiled when only the first copy listened: the second learned of it from V8's
+              // replay of existing code, which has no line tables (documented); the first keeps its
+              // table through that replay and through the moves.
+              if (tag === first) assert.ok(frame('blockForBothCopies').line > 0, `${label}: blockForBothCopies has its call line`);
+            }
+          }
+        });
+      });
+    }
+  }
+});
+
+// One copy's capture can land while the thread runs the other copy's exact-stack interrupt
+// callback (C++ for a millisecond or so, state EXTERNAL). Reported as is, the stall would read
+// "native, in the other copy's code". The watchdog samples again a few milliseconds later instead,
+// as it does for a sample inside another signal handler. The test addon stands in for the other
+// copy here (it introduces itself as one), pausing in its own code right when the capture comes.
+describe('a capture that lands in another copy\'s code samples again', PARALLEL, () => {
+  for (const [sig, round] of [['SIGURG', 'timer'], ['SIGRTMIN+4', 'http']]) {
+    test(`on ${sig}, stalls from a ${round}: the report shows the JS stall, not the other copy`, TIMEOUT, async () => {
+      const r = await run(['peer-pause', sig, round]);
+      explain(r, () => {
+        assertCleanExit(r);
+        const samples = notes(r, 'samples');
+        assert.ok(samples.length >= 1 && samples.length === r.out.reports.length, 'one report per stall');
+        // Otherwise no capture came during a pause, and this run proved nothing.
+        assert.ok(samples.some((n) => n.samples > 1), `a capture landed in the pause and sampled again: ${JSON.stringify(samples)}`);
+        for (const report of r.out.reports) {
+          assertCaptured(report, r);
+          assert.equal(report.state, 'js', 'state js');
+          assert.ok(!report.frames.some((f) => /PeerCode/.test(f.name || '')), 'no frame of the other copy');
+        }
+      });
+    });
   }
 });
 

@@ -114,6 +114,10 @@ std::vector<MemoryRange> ReadableMappings(uintptr_t, uintptr_t) { return {}; }
 // built. Builtins V8 runs from a copy then stay unnamed (see embedded_builtins.h).
 bool InLoadedModuleSegment(uintptr_t, size_t) { return false; }
 
+// Would need the dyld image list too: not built, so copies of stallwatch do not find each other
+// there (peer_copies.h).
+std::vector<LoadedModule> LoadedModules() { return {}; }
+
 }  // namespace stallwatch::platform
 
 #endif  // __APPLE__

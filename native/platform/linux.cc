@@ -19,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 namespace stallwatch::platform {
 
@@ -227,6 +228,28 @@ std::vector<MemoryRange> ReadableMappings(uintptr_t low, uintptr_t high) {
   }
   std::reverse(out.begin(), out.end());
   return out;
+}
+
+namespace {
+int AddModule(struct dl_phdr_info* info, size_t, void* data) {
+  if (info->dlpi_name == nullptr || info->dlpi_name[0] == '\0') return 0;
+  LoadedModule module{info->dlpi_name, UINTPTR_MAX, 0};
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& segment = info->dlpi_phdr[i];
+    if (segment.p_type != PT_LOAD || !(segment.p_flags & PF_X)) continue;
+    const uintptr_t start = info->dlpi_addr + segment.p_vaddr;
+    module.code_start = std::min(module.code_start, start);
+    module.code_end = std::max(module.code_end, start + segment.p_memsz);
+  }
+  if (module.code_start < module.code_end) static_cast<std::vector<LoadedModule>*>(data)->push_back(std::move(module));
+  return 0;
+}
+}  // namespace
+
+std::vector<LoadedModule> LoadedModules() {
+  std::vector<LoadedModule> modules;
+  dl_iterate_phdr(AddModule, &modules);
+  return modules;
 }
 
 bool InLoadedModuleSegment(uintptr_t address, size_t length) {

@@ -122,4 +122,15 @@ std::vector<MemoryRange> ReadableMappings(uintptr_t low, uintptr_t high);
 // from a signal handler or the watchdog.
 bool InLoadedModuleSegment(uintptr_t address, size_t length);
 
+// A loaded module with a file (the executable's own entry has none on Linux and is left out)
+// and the span of its executable segments.
+struct LoadedModule {
+  std::string path;
+  uintptr_t code_start;
+  uintptr_t code_end;
+};
+// Every loaded shared library. Takes the loader's locks: JS thread only. Empty where not built
+// (macOS: other copies of stallwatch are then not found, see peer_copies.h).
+std::vector<LoadedModule> LoadedModules();
+
 }  // namespace stallwatch::platform

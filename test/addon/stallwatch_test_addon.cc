@@ -27,6 +27,11 @@
 //                      stallwatch's threads) sends itself `signo` via kill|sigqueue|tgkill, then _exit(0)s
 //                      after 300 ms; returns {exited, code, signaled, signal}
 //   asanCanary()       (only in a -DSTALLWATCH_ASAN_CANARY build) a deliberate heap-buffer-overflow
+//   actAsStallwatchPeer()  from now on this addon introduces itself as another copy of stallwatch
+//                      (native/peer_copies.h) that listens to no isolate; a stallwatch that
+//                      attaches afterwards treats this addon's code as a copy's capture code
+//   spinInPeerCode(ms)  JS -> SpinInPeerCode -> stallwatch_test::BusyInPeerCode(int): busy for `ms`
+//                      (what a copy's interrupt callback looks like from a sample)
 //
 // The stallwatch_test:: functions have hidden visibility and are never inlined: they are absent
 // from .dynsym, so a symbolizer can only name them from .symtab (kept: built with -g, not stripped).
@@ -52,6 +57,8 @@
 
 #include <atomic>
 #include <string>
+
+#include "../../native/peer_copies.h"
 
 #define HIDDEN_NOINLINE __attribute__((noinline, visibility("hidden")))
 
@@ -652,8 +659,47 @@ napi_value MallocInfo(napi_env env, napi_callback_info) {
   return result;
 }
 
+// Acting as another copy of stallwatch: the descriptor of peer_copies.h, for a copy that listens
+// to no isolate (so none of its JIT functions is ever called).
+std::atomic<bool> g_act_as_peer{false};
+void IgnoreJitEvent(const v8::JitCodeEvent*) {}
+bool ListensToNoIsolate(v8::Isolate*) { return false; }
+void IgnoreIntroduction(const stallwatch::StallwatchPeerV1*, uintptr_t, uintptr_t) {}
+}  // namespace
+
+const stallwatch::StallwatchPeerV1 g_peer_descriptor{1, IgnoreJitEvent, IgnoreJitEvent, ListensToNoIsolate,
+                                                    IgnoreIntroduction};
+
+namespace {
+napi_value ActAsStallwatchPeer(napi_env, napi_callback_info) {
+  g_act_as_peer.store(true);
+  return nullptr;
+}
+
+HIDDEN_NOINLINE void BusyInPeerCode(int ms) {
+  const timespec deadline = DeadlineAfter(ms);
+  for (;;) {
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > deadline.tv_sec || (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) break;
+  }
+  asm volatile("" ::: "memory");
+}
+
+napi_value SpinInPeerCode(napi_env env, napi_callback_info info) {
+  int ms = 0;
+  if (!GetMsArg(env, info, &ms)) return nullptr;
+  BusyInPeerCode(ms);
+  return nullptr;
+}
+
 }  // namespace
 }  // namespace stallwatch_test
+
+// Found by stallwatch's peer discovery (dlsym on each loaded module) once actAsStallwatchPeer() ran.
+extern "C" __attribute__((visibility("default"))) const stallwatch::StallwatchPeerV1* stallwatch_peer_v1() {
+  return stallwatch_test::g_act_as_peer.load() ? &stallwatch_test::g_peer_descriptor : nullptr;
+}
 
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
@@ -679,6 +725,10 @@ NAPI_MODULE_INIT() {
       {"occupyThreadpool", nullptr, stallwatch_test::OccupyThreadpool, nullptr, nullptr, nullptr, napi_default,
        nullptr},
       {"mallocInfo", nullptr, stallwatch_test::MallocInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"actAsStallwatchPeer", nullptr, stallwatch_test::ActAsStallwatchPeer, nullptr, nullptr, nullptr,
+       napi_default, nullptr},
+      {"spinInPeerCode", nullptr, stallwatch_test::SpinInPeerCode, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
 #if defined(STALLWATCH_ASAN_CANARY)
       {"asanCanary", nullptr, stallwatch_test::AsanCanary, nullptr, nullptr, nullptr, napi_default,
        nullptr},

@@ -32,6 +32,16 @@
 //       `listener` an app listener for signal A added before both copies gets one external kill
 //       (NOTE {step: 'listener', calls}); with `kill` the process sends itself signal A with no
 //       listener, and must end by it as it would without stallwatch.
+//   second-copy-code <signal A> <signal B> <a-first|b-first> [timer|http]
+//       Two copies on one thread, two stalls in native code (blockInNative), where frames are named
+//       from each copy's code map alone (no exact stack is taken). The JS function that calls the
+//       addon is compiled between the two attaches and moved by a compacting GC before each stall;
+//       the one that stalls is compiled after both. Run with --expose-gc --stress-compaction.
+//   peer-pause <signal> [timer|http] [maxStalls]
+//       The test addon introduces itself as another copy of stallwatch (actAsStallwatchPeer), and
+//       each JS stall pauses 15 ms in its code around the time the capture comes (spinInPeerCode at
+//       threshold - 5 ms): what a capture landing in another copy's interrupt callback sees. Stalls
+//       repeat until one capture took more than one sample (NOTE {step: 'samples', stall, samples}).
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -50,6 +60,37 @@ async function twoStalls(expectedUnblocked = 1, between = async () => {}) {
   await between();
   await common.trigger('timer', function stallInCoexistence() { common.spinFor(600); });
   await common.waitForUnblocked(2 * expectedUnblocked);
+}
+
+// The addon copied to a temporary directory under another name and loaded with process.dlopen:
+// another copy of stallwatch, as from another node_modules. subscribe() supervises this thread
+// through it; its reports print as REPORT:b / UNBLOCKED:b.
+function secondCopy(sig) {
+  const source = path.join(common.ROOT, 'build', 'Release', 'stallwatch.node');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stallwatch-second-copy-'));
+  const copy = path.join(dir, 'another-name.node');
+  fs.copyFileSync(source, copy);
+  const { resolveOptions, toNativeConfig } = require(path.join(common.ROOT, 'dist', 'lib', 'options.js'));
+  const counts = { b: 0, bUnblocked: 0 };
+  const subscribe = () => {
+    const mod = { exports: {} };
+    process.dlopen(mod, copy);
+    const binding = mod.exports;
+    const config = toNativeConfig(resolveOptions({ thresholdMs: common.THRESHOLD_MS, signal: sig, log: false }, binding.capabilities()),
+      { threadId: 0, threadName: '' });
+    const id = binding.subscribe(config, (kind, payload) => {
+      if (kind === 'blocked') { counts.b++; common.say('REPORT', payload, 'b'); }
+      if (kind === 'unblocked') { counts.bUnblocked++; common.say('UNBLOCKED', payload, 'b'); }
+    });
+    return { close: () => binding.unsubscribe(id) };
+  };
+  return { dir, counts, subscribe };
+}
+
+// waitForUnblocked counts the package copy's events; this waits for the second copy's too.
+async function waitForSecondCopy(counts, n) {
+  const end = Date.now() + 3000;
+  while (counts.bUnblocked < n && Date.now() < end) await common.sleep(20);
 }
 
 const scenarios = {
@@ -172,24 +213,7 @@ const scenarios = {
     const [sigA, sigB, order, external] = args;
     let listenerCalls = 0;
     if (external === 'listener') process.on(sigA, () => { listenerCalls++; });
-    const source = path.join(common.ROOT, 'build', 'Release', 'stallwatch.node');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stallwatch-second-copy-'));
-    const copy = path.join(dir, 'another-name.node');
-    fs.copyFileSync(source, copy);
-    const { resolveOptions, toNativeConfig } = require(path.join(common.ROOT, 'dist', 'lib', 'options.js'));
-    const counts = { b: 0, bUnblocked: 0 };
-    const subscribeB = () => {
-      const mod = { exports: {} };
-      process.dlopen(mod, copy);
-      const binding = mod.exports;
-      const config = toNativeConfig(resolveOptions({ thresholdMs: common.THRESHOLD_MS, signal: sigB, log: false }, binding.capabilities()),
-        { threadId: 0, threadName: '' });
-      const id = binding.subscribe(config, (kind, payload) => {
-        if (kind === 'blocked') { counts.b++; common.say('REPORT', payload, 'b'); }
-        if (kind === 'unblocked') { counts.bUnblocked++; common.say('UNBLOCKED', payload, 'b'); }
-      });
-      return { close: () => binding.unsubscribe(id) };
-    };
+    const { dir, counts, subscribe: subscribeB } = secondCopy(sigB);
     let a;
     let b;
     if (order === 'a-first') {
@@ -199,12 +223,9 @@ const scenarios = {
       b = subscribeB();
       a = common.watch({ signal: sigA, log: false }, 'a');
     }
-    common.ready({ sigA, sigB, order, copy });
+    common.ready({ sigA, sigB, order, dir });
     // waitForUnblocked counts the package copy's events; wait for the second copy's too.
-    const waitB = async (n) => {
-      const end = Date.now() + 3000;
-      while (counts.bUnblocked < n && Date.now() < end) await common.sleep(20);
-    };
+    const waitB = (n) => waitForSecondCopy(counts, n);
     await twoStalls(1, () => waitB(1));
     await waitB(2);
     await common.sleep(100);
@@ -219,6 +240,67 @@ const scenarios = {
       common.say('NOTE', { step: 'survived' });
     }
     common.done(a, b);
+  },
+
+  async 'second-copy-code'() {
+    const [sigA, sigB, order, round = 'timer'] = args;
+    const addon = common.loadTestAddon();
+    function blockForBothCopies(ms) { addon.blockInNative(ms); }
+    const { dir, counts, subscribe: subscribeB } = secondCopy(sigB);
+    let a;
+    let b;
+    // blockForBothCopies is compiled (called once) between the two attaches: the copy that was
+    // there first knows it from its own handler, then must learn of its moves through the other's.
+    if (order === 'a-first') {
+      a = common.watch({ signal: sigA, log: false }, 'a');
+      blockForBothCopies(0);
+      b = subscribeB();
+    } else {
+      b = subscribeB();
+      blockForBothCopies(0);
+      a = common.watch({ signal: sigA, log: false }, 'a');
+    }
+    common.ready({ sigA, sigB, order, dir });
+    let junk = [];
+    for (let stall = 1; stall <= 2; stall++) {
+      // Fragment the heap and force a full GC (compacting, under --stress-compaction), so the
+      // bytecode of blockForBothCopies moves.
+      for (let i = 0; i < 2000; i++) junk.push(new Function('x', `return x + ${stall * 10000 + i};`));
+      for (const f of junk) f(1);
+      junk = junk.filter((_, i) => i % 16 === 0);
+      global.gc();
+      // stallAfterBoth is compiled at its first call, after both copies attached.
+      await common.trigger(round, function stallAfterBoth() { blockForBothCopies(600); });
+      await common.waitForUnblocked(stall);
+      await waitForSecondCopy(counts, stall);
+    }
+    await common.sleep(100);
+    fs.rmSync(dir, { recursive: true, force: true });
+    common.done(a, b);
+  },
+
+  async 'peer-pause'() {
+    const [sig, round = 'timer', maxStallsArg = '8'] = args;
+    const { stats } = require(common.ROOT);
+    const addon = common.loadTestAddon();
+    addon.actAsStallwatchPeer();
+    const sv = common.watch({ signal: sig, log: false });
+    common.ready({ sig, round });
+    const T = common.THRESHOLD_MS;
+    // Until one stall's capture landed in the pause (it took more than one sample), at most maxStalls.
+    for (let stall = 1; stall <= Number(maxStallsArg); stall++) {
+      const before = stats().samples;
+      await common.trigger(round, function stallInCoexistence() {
+        common.spinFor(T - 5);
+        addon.spinInPeerCode(15);
+        common.spinFor(400);
+      });
+      await common.waitForUnblocked(stall);
+      const samples = stats().samples - before;
+      common.say('NOTE', { step: 'samples', stall, samples });
+      if (samples > 1) break;
+    }
+    common.done(sv);
   },
 };
 

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -247,6 +248,22 @@ void TestLineTables() {
     map.OfferLines(0x5000, table(40), Order::kAfterCodeEvent);
     map.Add(0x5000, 0x20, CodeKind::kJsFunction, "k", "/a.js", 1, 1);
     Check(map.Find(0x5005, map.event_counter()->load()).lines == nullptr, "lines after: never on the next Add()");
+  }
+  {  // The same code announced again (V8's replay of existing code, which has no line tables).
+    CodeMap map;
+    map.OfferLines(0x1000, table(10), Order::kBeforeCodeEvent);
+    map.Add(0x1000, 0x20, CodeKind::kJsFunction, "f", "/a.js", 1, 1);
+    map.Add(0x1000, 0x20, CodeKind::kJsFunction, "f", "/a.js", 1, 1);
+    Check(map.Find(0x1005, map.event_counter()->load()).lines != nullptr, "replay: the same code keeps its table");
+    for (const auto& [size, name, script, line] : {std::tuple{0x24, "f", "/a.js", 1}, std::tuple{0x20, "g", "/a.js", 1},
+                                                    std::tuple{0x20, "f", "/b.js", 1}, std::tuple{0x20, "f", "/a.js", 2}}) {
+      CodeMap other;
+      other.OfferLines(0x1000, table(10), Order::kBeforeCodeEvent);
+      other.Add(0x1000, 0x20, CodeKind::kJsFunction, "f", "/a.js", 1, 1);
+      other.Add(0x1000, size, CodeKind::kJsFunction, name, script, line, 1);
+      Check(other.Find(0x1005, other.event_counter()->load()).lines == nullptr,
+            "replay: other code at the same start (size, name, script or definition differs) does not");
+    }
   }
 }
 
