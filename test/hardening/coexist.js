@@ -37,6 +37,8 @@
 //       from each copy's code map alone (no exact stack is taken). The JS function that calls the
 //       addon is compiled between the two attaches and moved by a compacting GC before each stall;
 //       the one that stalls is compiled after both. Run with --expose-gc --stress-compaction.
+//       Then the copy that attached last closes (NOTE {step: 'closed', copy}) and a third stall,
+//       compiled after that, is reported by the remaining copy alone.
 //   peer-pause <signal> [timer|http] [maxStalls]
 //       The test addon introduces itself as another copy of stallwatch (actAsStallwatchPeer), and
 //       each JS stall pauses 15 ms in its code around the time the capture comes (spinInPeerCode at
@@ -262,18 +264,28 @@ const scenarios = {
     }
     common.ready({ sigA, sigB, order, dir });
     let junk = [];
-    for (let stall = 1; stall <= 2; stall++) {
-      // Fragment the heap and force a full GC (compacting, under --stress-compaction), so the
-      // bytecode of blockForBothCopies moves.
-      for (let i = 0; i < 2000; i++) junk.push(new Function('x', `return x + ${stall * 10000 + i};`));
+    // Fragment the heap and force a full GC (compacting, under --stress-compaction), so the
+    // bytecode of blockForBothCopies moves.
+    const fragmentAndCompact = (round) => {
+      for (let i = 0; i < 2000; i++) junk.push(new Function('x', `return x + ${round * 10000 + i};`));
       for (const f of junk) f(1);
       junk = junk.filter((_, i) => i % 16 === 0);
       global.gc();
+    };
+    for (let stall = 1; stall <= 2; stall++) {
+      fragmentAndCompact(stall);
       // stallAfterBoth is compiled at its first call, after both copies attached.
       await common.trigger(round, function stallAfterBoth() { blockForBothCopies(600); });
       await common.waitForUnblocked(stall);
       await waitForSecondCopy(counts, stall);
     }
+    // The copy that attached last (its handler is the one installed) stops: the other must keep
+    // getting code events (new code, moves) through the handler it hands over.
+    if (order === 'a-first') b.close(); else a.close();
+    common.say('NOTE', { step: 'closed', copy: order === 'a-first' ? 'b' : 'a' });
+    fragmentAndCompact(3);
+    await common.trigger(round, function stallAfterClose() { blockForBothCopies(600); });
+    if (order === 'a-first') await common.waitForUnblocked(3); else await waitForSecondCopy(counts, 3);
     await common.sleep(100);
     fs.rmSync(dir, { recursive: true, force: true });
     common.done(a, b);
