@@ -57,11 +57,23 @@ function signalNumber(name) {
 }
 
 async function twoStalls(expectedUnblocked = 1, between = async () => {}) {
-  await common.trigger('timer', function stallInCoexistence() { common.spinFor(600); });
-  await common.waitForUnblocked(expectedUnblocked);
-  await between();
-  await common.trigger('timer', function stallInCoexistence() { common.spinFor(600); });
-  await common.waitForUnblocked(2 * expectedUnblocked);
+  for (let stall = 1; stall <= 2; stall++) {
+    if (stall === 2) await between();
+    const before = captureCounts();
+    const startedAt = Date.now();
+    await common.trigger('timer', function stallInCoexistence() { common.spinFor(600); });
+    await common.waitForUnblocked(stall * expectedUnblocked);
+    // For a failure's log: whether a capture was attempted for a stall that got no report.
+    const after = captureCounts();
+    common.say('NOTE', { step: 'captures', stall, startedAt, samples: after.samples - before.samples,
+      failedSignals: after.failedSignals - before.failedSignals, reports: common.counts.reports });
+  }
+}
+
+function captureCounts() {
+  const { stats } = require(common.ROOT);
+  const { samples, failedSignals } = stats();
+  return { samples, failedSignals };
 }
 
 // The addon copied to a temporary directory under another name and loaded with process.dlopen:
