@@ -32,15 +32,23 @@ namespace stallwatch {
 namespace {
 
 // A size-0 function symbol (assembly without .size) is credited with addresses at most this
-// far past its start: enough for hand-written routines, small enough not to claim the code
-// of an unrelated function whose own symbol was stripped.
+// far past its start, and never past the end of its section: enough for hand-written routines,
+// small enough not to claim the code of an unrelated function whose own symbol was stripped.
+// (crti.o's _init has no size, and .plt follows .init: without the section bound every PLT
+// stub was named _init.)
 constexpr uintptr_t kMaxUnsizedSpan = 16 * 1024;
+// Marks an Entry::size that is such a span rather than a size (real sizes above 2^31 are not
+// kept).
+constexpr uint32_t kUnsizedFlag = 0x80000000u;
+
 
 // Entries looked at below the nearest start before giving up on containment. Covers aliases
 // sharing a start and small symbols nested in a bigger one without scanning the table.
 constexpr size_t kContainmentLookback = 8;
 
 }  // namespace
+
+uint32_t ElfSymbolTable::SizeOf(const Entry& entry) { return (entry.size & kUnsizedFlag) ? 0 : entry.size; }
 
 bool ElfSymbolTable::Lookup(uintptr_t link_address, Hit* hit) const {
   auto after = std::upper_bound(
@@ -52,14 +60,15 @@ bool ElfSymbolTable::Lookup(uintptr_t link_address, Hit* hit) const {
   const Entry* found = nullptr;
   for (size_t i = nearest, seen = 0; seen < kContainmentLookback; --i, ++seen) {
     const Entry& entry = entries_[i];
-    if (link_address - entry.start < entry.size) {
+    if (link_address - entry.start < SizeOf(entry)) {
       found = &entry;
       break;
     }
     if (i == 0) break;
   }
   const Entry& closest = entries_[nearest];
-  if (found == nullptr && closest.size == 0 && link_address - closest.start <= kMaxUnsizedSpan) {
+  if (found == nullptr && (closest.size & kUnsizedFlag) &&
+      link_address - closest.start < (closest.size & ~kUnsizedFlag)) {
     found = &closest;
   }
   if (found == nullptr) return false;
@@ -195,8 +204,19 @@ std::unique_ptr<ElfSymbolTable> ElfSymbolTable::Load(const std::string& path) {
   table->entries_.reserve(functions);
   for (size_t i = 0; i < symbol_count; ++i) {
     const Sym& symbol = symbols[i];
-    if (!IsFunction(symbol) || symbol.st_name >= strtab.sh_size || symbol.st_size > UINT32_MAX) continue;
-    table->entries_.push_back({symbol.st_value, static_cast<uint32_t>(symbol.st_size), symbol.st_name});
+    if (!IsFunction(symbol) || symbol.st_name >= strtab.sh_size || symbol.st_size >= kUnsizedFlag) continue;
+    uint32_t size = static_cast<uint32_t>(symbol.st_size);
+    if (size == 0) {
+      uintptr_t span = kMaxUnsizedSpan;
+      if (symbol.st_shndx != SHN_UNDEF && symbol.st_shndx < header.e_shnum) {
+        const Shdr& section = sections[symbol.st_shndx];
+        const uint64_t end = section.sh_addr + section.sh_size;
+        span = symbol.st_value < end ? std::min<uint64_t>(span, end - symbol.st_value) : 0;
+      }
+      if (span == 0) continue;  // outside its own section: nothing to credit it with
+      size = kUnsizedFlag | static_cast<uint32_t>(span);
+    }
+    table->entries_.push_back({symbol.st_value, size, symbol.st_name});
   }
   std::sort(table->entries_.begin(), table->entries_.end(), [](const Entry& a, const Entry& b) {
     return a.start != b.start ? a.start < b.start : a.size > b.size;

@@ -46,12 +46,15 @@ class ElfSymbolTable {
 
  private:
   // 16 bytes per function symbol. Sizes and name offsets fit in 32 bits for any real
-  // binary; Load() drops the rare symbol that does not rather than widen every entry.
+  // binary; Load() drops the rare symbol that does not rather than widen every entry. A
+  // symbol without a size (assembly without .size) keeps, flagged in `size`, how far past its
+  // start it may be credited (elf_symbols.cc).
   struct Entry {
     uint64_t start;
     uint32_t size;
     uint32_t name;  // offset into the mapped .strtab
   };
+  static uint32_t SizeOf(const Entry& entry);  // 0 for a symbol without a size
 
   ElfSymbolTable() = default;
 
