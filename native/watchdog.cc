@@ -34,6 +34,8 @@ constexpr uint64_t kMsNs = 1000000ull;
 constexpr uint64_t kSignalDeliveryTimeoutNs = 200 * kMsNs;
 // Once the handler has consumed the arm it only walks two bounded stacks.
 constexpr uint64_t kHandlerFinishTimeoutNs = 1000 * kMsNs;
+// The watchdog wakes within about a millisecond of a deadline on a machine with CPU to spare.
+constexpr uint64_t kLateWatchdogNs = 50 * kMsNs;
 // A sample that lands in GC or the compiler carries no JS frames; try again shortly.
 constexpr int kMaxSamplesPerStall = 3;
 // Escalating: a full GC pause under compaction lasts tens of milliseconds.
@@ -131,6 +133,16 @@ bool TakeOneSample(ThreadRecord& rec, int signo, int max_frames, std::string* wh
   return false;
 }
 
+// When the watchdog itself noticed the stall well after the threshold, the machine was short
+// of CPU: a thread that then does not take the signal in time was likely runnable but not
+// running, rather than blocking the signal. Said in the report, which helps tell the two apart.
+std::string LatenessNote(const ThreadRecord& rec, uint64_t stalled_ns) {
+  const uint64_t threshold_ns = static_cast<uint64_t>(rec.MinThresholdMs()) * kMsNs;
+  if (stalled_ns < threshold_ns + kLateWatchdogNs) return std::string();
+  return ". The watchdog itself noticed the stall " + std::to_string((stalled_ns - threshold_ns) / kMsNs) +
+         " ms after the threshold: the machine was short of CPU, so the thread may have been waiting for one.";
+}
+
 // Captures the stalled thread into the record's spare sample buffer and hands it over.
 void CaptureAndHandOff(ThreadRecord& rec, uint64_t stalled_ns, int signo) {
   RawSample* best = rec.spare_sample.exchange(nullptr, std::memory_order_acq_rel);
@@ -147,7 +159,7 @@ void CaptureAndHandOff(ThreadRecord& rec, uint64_t stalled_ns, int signo) {
     for (int i = 0; i < kMaxSamplesPerStall; ++i) {
       std::string why;
       if (!TakeOneSample(rec, signo, max_frames, &why)) {
-        if (best->seq == 0) partial = "no stack: " + why;
+        if (best->seq == 0) partial = "no stack: " + why + LatenessNote(rec, stalled_ns);
         break;
       }
       // Only a sample taken while the loop is still stuck shows the stall: once it moved on,

@@ -32,6 +32,25 @@ const notes = (r, step) => r.out.notes.filter((n) => n.step === step);
 const reportsTagged = (r, tag) => (r.out.tagged[tag] ? r.out.tagged[tag].reports : []);
 
 /**
+ * Runs the fixture once more (noted) if the first run shows the symptom of a CPU-starved
+ * machine rather than of a coexistence problem: a stall whose capture signal the thread did not
+ * take within the watchdog's 200 ms (it was runnable but not running; the report says so), or a
+ * stall with no capture attempt at all (the watchdog itself was not scheduled until the stall
+ * was over). CI runs two of these fixtures at once next to the rest of the suite, and V8's
+ * profiler here samples every 100 µs. Both were seen in CI rehearsals, each time with the
+ * detection itself already late (383 ms for a 250 ms threshold); an unloaded machine shows
+ * neither. A second run with the symptom, or any other failure, fails the test.
+ */
+async function runRepeatingOverload(t, args) {
+  const first = await run(args);
+  const starved = first.out.reports.filter((r) => /did not take the capture signal within/.test(r.partial || '')).length +
+    notes(first, 'captures').filter((n) => n.samples === 0 && n.failedSignals === 0).length;
+  if (starved === 0 || args[1] === 'SIGPROF') return first;
+  t.diagnostic(`CPU starvation in the first run (${starved} stall(s)); repeated once. First run:\n${first.stdout}`);
+  return run(args);
+}
+
+/**
  * A capture of the fixture's stall: the stalled functions in order, none of anyone's capture machinery
  * (another handler's frames), and no sign of a lost or garbled capture in `partial` (an informational
  * note, e.g. that another handler's frames were left out, is fine).
@@ -167,8 +186,8 @@ describe("V8's CPU profiler", () => {
   describe("inspector Profiler.start at run time (V8 installs its SIGPROF handler then)", PARALLEL, () => {
     for (const sig of SIGNALS) {
       for (const order of ['profiler-first', 'stallwatch-first']) {
-        test(`stallwatch on ${sig}, ${order}: captures before, during and after profiling; the profile is sound`, TIMEOUT, async () => {
-          const r = await run(['inspector', sig, order]);
+        test(`stallwatch on ${sig}, ${order}: captures before, during and after profiling; the profile is sound`, TIMEOUT, async (t) => {
+          const r = await runRepeatingOverload(t, ['inspector', sig, order]);
           explain(r, () => {
             assertCleanExit(r);
             assert.equal(r.out.reports.length, 3, 'two stalls while profiling, one after Profiler.stop');

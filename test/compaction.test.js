@@ -12,6 +12,7 @@ const { runFixture, parseFixtureOutput } = require('./helpers/run-fixture');
 const EXPECTED_NAMES = new Set(['culprit', 'caller', 'round', 'fragmentAndCompact', 'listOnTimeout', 'processTimers', 'anonymous', '']);
 
 const UNNAMED_MOVED = /^\d+ JS frame\(s\) are unnamed: their code was created or moved after the sample was taken, so a name could be wrong\.$/;
+const UNNAMED_MOVED_OR_GC_ONLY = new RegExp(`${UNNAMED_MOVED.source}|^Every sample landed in garbage collection, which shows no JS frames\\.$`);
 
 function jsFrames(report) {
   return report.frames.filter((f) => f.kind === 'js');
@@ -57,9 +58,11 @@ test('bytecode moved by compaction keeps its correct name', async (t) => {
     }
     // --stress-compaction makes every other GC a compacting one, and the spinning loop allocates
     // (Date.now()'s numbers): a compaction can move the frames' bytecode between the sample and
-    // the report. Those frames are then unnamed, and partial says exactly that; nothing else.
+    // the report. Those frames are then unnamed, and partial says exactly that. On a loaded
+    // machine every sample of a round can also land in a GC pause (no JS frames, so no name to
+    // get wrong), with the exact stack not in time to replace them; partial says that too.
     if (report.partial === undefined) complete++;
-    else assert.match(report.partial, UNNAMED_MOVED, 'the only incompleteness: code moved after the sample');
+    else assert.match(report.partial, UNNAMED_MOVED_OR_GC_ONLY, 'the only incompleteness: code moved after the sample, or GC only');
   }
   assert.ok(complete >= 4, `most reports are complete (${complete} of ${reports.length})`);
   t.diagnostic(`caller's bytecode addresses across rounds: ${[...callerAddresses].join(' ')}; ${complete} of ${reports.length} reports complete`);
