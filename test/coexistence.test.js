@@ -240,6 +240,7 @@ describe('a second copy of stallwatch: both code maps follow the code', PARALLEL
   const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
   // Bytecode only (it moves on every compaction); no --no-maglev before V8 11 (Node 18 refuses it).
   const NODE_ARGS = ['--expose-gc', '--stress-compaction', '--no-opt', '--no-sparkplug', ...(NODE_MAJOR >= 20 ? ['--no-maglev'] : [])];
+  const LINES_THROUGH_SHARED_HANDLER = NODE_MAJOR >= 20;
   const cases = [['SIGURG', 'SIGURG', 'timer'], ['SIGURG', 'SIGUSR2', 'timer'], ['SIGRTMIN+4', 'SIGRTMIN+4', 'http']];
   for (const [sigA, sigB, round] of cases) {
     for (const order of ['a-first', 'b-first']) {
@@ -249,7 +250,12 @@ describe('a second copy of stallwatch: both code maps follow the code', PARALLEL
           assertCleanExit(r);
           const first = order === 'a-first' ? 'a' : 'b';
           for (const tag of ['a', 'b']) {
-            const reports = reportsTagged(r, tag);
+            // The injected stalls, told apart by their native frame (named from the test addon's
+            // symbols, whatever the code maps know). The fixture's own heap fragmentation and
+            // forced GC between stalls can stall the loop past the threshold too (under ASan, or
+            // on a loaded machine): real stalls, but not the ones this test is about.
+            const reports = reportsTagged(r, tag).filter((report) =>
+              report.frames.some((f) => f.kind === 'native' && f.name === 'stallwatch_test::HoldTheLock(int)'));
             // The copy that attached first stays for a third stall after the other closed.
             assert.equal(reports.length, tag === first ? 3 : 2, `copy ${tag}: one report per stall while it listened`);
             for (const [i, report] of reports.entries()) {
@@ -259,6 +265,10 @@ describe('a second copy of stallwatch: both code maps follow the code', PARALLEL
               const stalled = i < 2 ? 'stallAfterBoth' : 'stallAfterClose';
               assertChain(report, [native('stallwatch_test::HoldTheLock(int)'), js('blockForBothCopies'), js(stalled)]);
               const frame = (name) => report.frames.find((f) => f.kind === 'js' && f.name === name);
+              // Call lines: on V8 10 (Node 18) a bytecode's positions reach a copy next to its name
+              // event from another listener, in an order that two copies' listeners do not keep
+              // (measured: either copy can miss them; names are unaffected). Checked from V8 11 on.
+              if (!LINES_THROUGH_SHARED_HANDLER) continue;
               // Compiled after both attached, or (the third) after the later one handed its
               // handler over: its line table reached this copy through the installed handler.
               assert.ok(frame(stalled).line > 0, `${label}: ${stalled} has its call line`);
