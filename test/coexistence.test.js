@@ -190,8 +190,14 @@ describe("V8's CPU profiler", () => {
           const r = await runRepeatingOverload(t, ['inspector', sig, order]);
           explain(r, () => {
             assertCleanExit(r);
-            assert.equal(r.out.reports.length, 3, 'two stalls while profiling, one after Profiler.stop');
-            for (const report of r.out.reports) {
+            // Starting the profiler (or, profiler-first, supervise()) can itself stall the loop
+            // past the threshold: V8 logs all existing code for the profiler, reparsing functions
+            // for their positions (seen on Node 24: 256 ms, state compiler). A real stall, reported,
+            // but before the first injected one: left out here by its capture time.
+            const [firstStall] = notes(r, 'captures');
+            const reports = r.out.reports.filter((report) => !firstStall || report.capturedAt >= firstStall.startedAt);
+            assert.equal(reports.length, 3, 'two stalls while profiling, one after Profiler.stop');
+            for (const report of reports) {
               // SIGPROF is V8's own: a capture may not survive the profiler, but must say why.
               if (sig === 'SIGPROF' && report.partial !== undefined) assert.match(report.partial, /capture signal/);
               else assertCaptured(report, r);
