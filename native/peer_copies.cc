@@ -1,12 +1,12 @@
 #include "peer_copies.h"
 
-#include <dlfcn.h>
 #include <v8.h>
 
 #include <atomic>
 #include <mutex>
 
 #include "code_events.h"
+#include "peer_descriptor.h"
 #include "platform/platform.h"
 
 namespace stallwatch {
@@ -52,22 +52,12 @@ bool Known(uintptr_t code_start) {
   return false;
 }
 
-// The descriptor `module` exports, if it is another copy of stallwatch. The handle stays open:
-// we keep pointers into the module from now on.
+// The descriptor `module` exports, if it is another copy of stallwatch.
 const StallwatchPeerV1* Load(const platform::LoadedModule& module) {
-  void* library = dlopen(module.path.c_str(), RTLD_NOW | RTLD_NOLOAD);
-  if (library == nullptr) return nullptr;
-  using Export = const StallwatchPeerV1* (*)();
-  auto exported = reinterpret_cast<Export>(dlsym(library, "stallwatch_peer_v1"));
-  // dlsym also searches the module's dependencies: only the module's own export counts.
-  const auto at = reinterpret_cast<uintptr_t>(exported);
-  const StallwatchPeerV1* peer =
-      exported != nullptr && at >= module.code_start && at < module.code_end ? exported() : nullptr;
-  if (peer == nullptr || peer == &g_self || peer->version < 1) {
-    dlclose(library);
-    return nullptr;
-  }
-  return peer;
+  return OpenPeerDescriptor<StallwatchPeerV1>(
+      module.path.c_str(), "stallwatch_peer_v1", [&module](const StallwatchPeerV1& peer, uintptr_t exported_at) {
+        return &peer != &g_self && exported_at >= module.code_start && exported_at < module.code_end;
+      });
 }
 
 }  // namespace

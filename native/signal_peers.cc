@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "peer_descriptor.h"
 #include "signal_capture.h"
 
 namespace stallwatch {
@@ -33,21 +34,13 @@ const StallwatchSignalPeerV1* Known(SigactionHandler handler) {
   return nullptr;
 }
 
-// The descriptor of the copy whose code holds `handler`, if it is a stallwatch copy. The
-// library handle is kept open: we hold pointers into it from now on.
+// The descriptor of the copy whose code holds `handler`, if it is a stallwatch copy.
 const StallwatchSignalPeerV1* Load(SigactionHandler handler) {
   Dl_info info{};
   if (dladdr(reinterpret_cast<void*>(handler), &info) == 0 || info.dli_fname == nullptr) return nullptr;
-  void* library = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD);
-  if (library == nullptr) return nullptr;
-  using Export = const StallwatchSignalPeerV1* (*)();
-  auto exported = reinterpret_cast<Export>(dlsym(library, "stallwatch_signal_peer_v1"));
-  const StallwatchSignalPeerV1* peer = exported != nullptr ? exported() : nullptr;
-  if (peer == nullptr || peer == &g_self || peer->version < 1 || peer->handler != handler) {
-    dlclose(library);
-    return nullptr;
-  }
-  return peer;
+  return OpenPeerDescriptor<StallwatchSignalPeerV1>(
+      info.dli_fname, "stallwatch_signal_peer_v1",
+      [handler](const StallwatchSignalPeerV1& peer, uintptr_t) { return &peer != &g_self && peer.handler == handler; });
 }
 
 bool IsSigaction(const struct sigaction* action) {
