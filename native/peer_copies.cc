@@ -84,12 +84,12 @@ void PeerCopies::Discover() {
 
 namespace {
 
-// What user_data holds between a line info recording's start and end. Each receiver sets its
-// own user_data at the start and gets it back with every position and at the end, so the
-// copies cannot share the one field: the start gives each of them its own, kept here.
+// What user_data holds between a line info recording's start and end while other copies listen.
+// Each receiver sets its own user_data at the start and gets it back with every position and at
+// the end, so the copies cannot share the one field: the start gives each of them its own, kept
+// here. With no other copy listening (the common case) the events go to this copy's listener
+// as they are, and nothing is allocated.
 struct SharedLineRecording {
-  static constexpr uint64_t kMagic = 0x73776c696e657631ull;  // "swlinev1"
-  uint64_t magic = kMagic;
   void* own = nullptr;
   int count = 0;
   struct {
@@ -98,6 +98,20 @@ struct SharedLineRecording {
   } peers[kMaxPeers];
 };
 
+// A recording is one logging call on one thread, from its start to its end, with nothing logged
+// in between (V8's CodeLinePosInfoRecordEvent: start, the positions, end, under
+// DisallowGarbageCollection), so recordings do not nest: the thread's current shared recording, to tell it from this copy's own user_data (which
+// it is when no other copy listened at the start) by address, never by reading through it.
+thread_local SharedLineRecording* t_shared_recording = nullptr;
+
+bool AnyPeerListensTo(v8::Isolate* isolate) {
+  for (const auto& cell : g_peers) {
+    const StallwatchPeerV1* peer = cell.peer.load(std::memory_order_acquire);
+    if (peer != nullptr && peer->listens_to(isolate)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void PeerCopies::DispatchJitEvent(const v8::JitCodeEvent* event, void (*own)(const v8::JitCodeEvent*)) {
@@ -105,24 +119,32 @@ void PeerCopies::DispatchJitEvent(const v8::JitCodeEvent* event, void (*own)(con
   v8::JitCodeEvent copy = *event;
   switch (event->type) {
     case v8::JitCodeEvent::CODE_START_LINE_INFO_RECORDING: {
+      if (!AnyPeerListensTo(event->isolate)) {
+        own(event);  // sets event->user_data to its own recording
+        return;
+      }
       auto* recording = new SharedLineRecording();
       copy.user_data = nullptr;
       own(&copy);
       recording->own = copy.user_data;
       for (const auto& cell : g_peers) {
         const StallwatchPeerV1* peer = cell.peer.load(std::memory_order_acquire);
-        if (peer == nullptr || !peer->listens_to(event->isolate)) continue;
+        if (peer == nullptr || !peer->listens_to(event->isolate) || recording->count == kMaxPeers) continue;
         copy.user_data = nullptr;
         peer->deliver_jit_event(&copy);
         recording->peers[recording->count++] = {peer, copy.user_data};
       }
+      t_shared_recording = recording;
       mutable_event->user_data = recording;
       return;
     }
     case v8::JitCodeEvent::CODE_ADD_LINE_POS_INFO:
     case v8::JitCodeEvent::CODE_END_LINE_INFO_RECORDING: {
-      auto* recording = static_cast<SharedLineRecording*>(event->user_data);
-      if (recording == nullptr || recording->magic != SharedLineRecording::kMagic) return;  // not ours
+      SharedLineRecording* recording = t_shared_recording;
+      if (recording == nullptr || event->user_data != recording) {
+        own(event);  // this copy's own recording (or none)
+        return;
+      }
       copy.user_data = recording->own;
       own(&copy);
       // The copies that got the start, whether or not their user_data is set: a recording is
@@ -132,7 +154,7 @@ void PeerCopies::DispatchJitEvent(const v8::JitCodeEvent* event, void (*own)(con
         recording->peers[i].peer->deliver_jit_event(&copy);
       }
       if (event->type == v8::JitCodeEvent::CODE_END_LINE_INFO_RECORDING) {
-        recording->magic = 0;
+        t_shared_recording = nullptr;
         delete recording;
         mutable_event->user_data = nullptr;
       }
