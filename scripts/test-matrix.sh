@@ -146,6 +146,16 @@ for major in "${majors[@]}"; do
     "$logs/test.tap" | awk '!seen[$0]++' | head -40)
   echo "tests: exit $rc, ${pass:-?} passed, ${fail:-?} failed, ${skip:-0} skipped, ${secs}s"
   [ -n "$failed" ] && echo "$failed"
+  # And why: each failed test's TAP block (its error and diagnostics), bounded, since a CI log is
+  # often all there is of a rare failure.
+  if [ -n "$failed" ]; then
+    echo "why (from $logs/test.tap):"
+    awk '
+      /^ *not ok / && !/# SKIP/ { match($0, /^ */); indent = RLENGTH; inside = 1; lines = 0 }
+      inside { if (lines < 250) print; lines++ }
+      inside && lines > 1 && /^ *\.\.\.$/ { match($0, /^ */); if (RLENGTH == indent + 2) inside = 0 }
+    ' "$logs/test.tap" | head -800
+  fi
   if [ "$rc" -eq 0 ]; then
     summary+=("$major|$version (ABI $abi, V8 $v8)|ok|pass ${pass:-?}, fail 0, skip ${skip:-0}|${build_secs}s|${secs}s")
   else
