@@ -44,6 +44,7 @@
         "native/thread_freeze.cc",
         "native/thread_record.cc",
         "native/thread_util.cc",
+        "native/unwind_tail_cache.cc",
         "native/watchdog.cc",
         "native/worker_coverage.cc"
       ],

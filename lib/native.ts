@@ -69,6 +69,12 @@ export interface CaptureStats {
   samples: number;
   /** Signals that produced none (not delivered in time, or not sent). */
   failedSignals: number;
+  /**
+   * Samples whose native frames below the C++ that called into V8 (the loop, node::Start,
+   * main...) were reused from the thread's previous capture, every word they were read from
+   * checked still in place, instead of walked again with libunwind. x86-64 Linux with libunwind.
+   */
+  tailReplays: number;
   /** Monitored-thread records not yet destroyed (threads still supervised, or reports pending). */
   liveThreadRecords: number;
   /** Time each sampled thread spent inside the signal handler, in nanoseconds. */

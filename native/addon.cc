@@ -542,7 +542,7 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
 Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::vector<uint64_t> handler, signal_to_sample;
-  uint64_t samples = 0, failures = 0;
+  uint64_t samples = 0, failures = 0, tail_replays = 0;
   {
     std::lock_guard<std::mutex> lock(Registry::mutex());
     const CaptureStats& stats = TheCaptureStats();
@@ -550,6 +550,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     signal_to_sample = stats.signal_to_sample_ns;
     samples = stats.samples;
     failures = stats.failures;
+    tail_replays = stats.tail_replays;
   }
   auto to_array = [&](const std::vector<uint64_t>& values) {
     Napi::Array a = Napi::Array::New(env, values.size());
@@ -559,6 +560,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("samples", static_cast<double>(samples));
   o.Set("failedSignals", static_cast<double>(failures));
+  o.Set("tailReplays", static_cast<double>(tail_replays));
   o.Set("liveThreadRecords", static_cast<double>(ThreadRecord::live_count.load()));
   o.Set("handlerNs", to_array(handler));
   o.Set("signalToSampleNs", to_array(signal_to_sample));

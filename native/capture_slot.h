@@ -6,6 +6,8 @@
 //                disarm after a timeout. Whoever gets the non-zero value owns the capture.
 //   sample       written only by the handler that consumed armed_seq, read by the
 //                watchdog only after `done` was posted for that capture.
+//   unwind_tail  read and written only by handlers on the slot's thread (one at a time: a
+//                capture needs the armed slot), reset when the slot is recycled.
 //   the rest     written by the owning JS thread before the slot is published in the
 //                slot table, immutable while published.
 // Slots are never freed (see slot_table.h): a late signal may still look one up.
@@ -17,6 +19,7 @@
 #include "js_sample.h"
 #include "native_unwind.h"
 #include "platform/platform.h"
+#include "unwind_tail_cache.h"
 
 namespace v8 {
 class Isolate;
@@ -38,6 +41,7 @@ struct RawSample {
   uint32_t native_count = 0;
   bool native_truncated = false;
   bool native_from_frame_pointers = false;  // libunwind unavailable or failed
+  bool native_tail_replayed = false;  // the frames below V8 came from the slot's tail cache
   int unwind_error = 0;              // libunwind's error code when it stopped early
   int signal_frame = -1;             // index in native[] of a signal trampoline: another handler was interrupted
   uint64_t code_events_stamp = 0;    // code map event counter at capture time
@@ -66,6 +70,9 @@ struct CaptureSlot {
   platform::Semaphore done;
   RawSample sample;
   alignas(16) unsigned char unwind_scratch[kUnwindScratchBytes];
+  // The native walk's tail from the last capture; only this thread's handler uses it. Reset
+  // when the slot is recycled.
+  UnwindTailCache unwind_tail;
   alignas(16) unsigned char code_pages_scratch[kCodePagesScratchBytes];
 };
 

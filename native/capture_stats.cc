@@ -2,7 +2,8 @@
 
 namespace stallwatch {
 
-void CaptureStats::Record(uint64_t handler, uint64_t signal_to_sample) {
+void CaptureStats::Record(uint64_t handler, uint64_t signal_to_sample, bool tail_replayed) {
+  if (tail_replayed) ++tail_replays;
   if (handler_ns.size() < kRecent) {
     handler_ns.push_back(handler);
     signal_to_sample_ns.push_back(signal_to_sample);

@@ -13,10 +13,11 @@ struct CaptureStats {
   static constexpr size_t kRecent = 1024;  // the most recent samples kept
   uint64_t samples = 0;                    // handler runs that produced a sample
   uint64_t failures = 0;                   // signals that produced no sample (timeout, send error)
+  uint64_t tail_replays = 0;               // samples whose native tail was replayed (unwind_tail_cache.h)
   std::vector<uint64_t> handler_ns;        // ring, kRecent
   std::vector<uint64_t> signal_to_sample_ns;
 
-  void Record(uint64_t handler, uint64_t signal_to_sample);
+  void Record(uint64_t handler, uint64_t signal_to_sample, bool tail_replayed = false);
 };
 
 // Registry mutex held.

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "capture_slot.h"
+#include "unwind_tail_cache.h"
 
 #if defined(STALLWATCH_HAVE_LIBUNWIND)
 #define UNW_LOCAL_ONLY
@@ -28,6 +29,7 @@ struct Libunwind {
   int (*getcontext)(unw_context_t*) = nullptr;
   int (*is_signal_frame)(unw_cursor_t*) = nullptr;
   int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t) = nullptr;
+  int (*get_save_loc)(unw_cursor_t*, int, unw_save_loc_t*) = nullptr;  // optional: the tail cache
   unw_addr_space_t* local_addr_space = nullptr;
 };
 Libunwind g_unw;
@@ -66,6 +68,7 @@ void LoadLibunwind() {
   g_unw.getcontext = &unw_tdep_getcontext;
   g_unw.is_signal_frame = &unw_is_signal_frame;
   g_unw.set_caching_policy = &unw_set_caching_policy;
+  g_unw.get_save_loc = &unw_get_save_loc;
   g_unw.local_addr_space = &unw_local_addr_space;
   SetUpLoaded();
 #else
@@ -82,6 +85,7 @@ void LoadLibunwind() {
   g_unw.set_caching_policy =
       reinterpret_cast<decltype(g_unw.set_caching_policy)>(dlsym(lib, SW_STRINGIFY(unw_set_caching_policy)));
   g_unw.local_addr_space = reinterpret_cast<unw_addr_space_t*>(dlsym(lib, SW_STRINGIFY(unw_local_addr_space)));
+  g_unw.get_save_loc = reinterpret_cast<decltype(g_unw.get_save_loc)>(dlsym(lib, SW_STRINGIFY(unw_get_save_loc)));
   if (!g_unw.init_local2 || !g_unw.step || !g_unw.get_reg || !g_unw.getcontext) {
     g_reason = "libunwind.so.8 lacks unw_init_local2 (needs libunwind >= 1.3); native frames come from a frame-pointer walk";
     return;
@@ -145,12 +149,59 @@ bool WalkV8Frames(uintptr_t fp, uintptr_t sp, uintptr_t stack_high, const V8Code
   }
 }
 
+// For the tail cache (unwind_tail_cache.h): how the walk reached the cursor's frame, `pc`, on
+// the way down from the restart point `start`. Its return address is the word just below its
+// sp (x86-64: the caller's canonical frame address minus 8; checked here, so a frame that keeps
+// it elsewhere is not kept). Its frame pointer came from a slot on the stack, which libunwind
+// names, or is still the start frame's: its location is then the restart context itself.
+// False when the frame cannot be described that way (the recording is then abandoned).
+bool RecordTailFrame(UnwindTailCache* tail, unw_cursor_t* cursor, uintptr_t pc, bool first,
+                     const platform::MachineRegisters& start, const unw_context_t* restart, uintptr_t stack_high) {
+#if defined(__x86_64__)
+  if (first) return tail->Add(pc, {}, {});  // the start frame itself: nothing read to get here
+  if (g_unw.get_save_loc == nullptr) return false;
+  unw_word_t sp = 0, fp = 0;
+  unw_save_loc_t where{};
+  if (g_unw.get_reg(cursor, UNW_REG_SP, &sp) != 0 || g_unw.get_reg(cursor, UNW_X86_64_RBP, &fp) != 0 ||
+      g_unw.get_save_loc(cursor, UNW_X86_64_RBP, &where) != 0 || where.type != UNW_SLT_MEMORY) {
+    return false;
+  }
+  const auto in_live_stack = [&](uintptr_t address) {
+    return address % sizeof(uintptr_t) == 0 && address >= start.sp && stack_high >= sizeof(uintptr_t) &&
+           address <= stack_high - sizeof(uintptr_t);
+  };
+  const UnwindTailCache::StackRead return_address{static_cast<uintptr_t>(sp) - sizeof(uintptr_t), pc};
+  if (!in_live_stack(return_address.address) || *reinterpret_cast<const uintptr_t*>(return_address.address) != pc) {
+    return false;
+  }
+  UnwindTailCache::StackRead frame_pointer;
+  const auto fp_at = static_cast<uintptr_t>(where.u.addr);
+  const auto restart_at = reinterpret_cast<uintptr_t>(restart);
+  if (fp_at >= restart_at && fp_at < restart_at + sizeof(unw_context_t)) {
+    if (static_cast<uintptr_t>(fp) != start.fp) return false;  // {} : the start's own frame pointer
+  } else if (in_live_stack(fp_at)) {
+    frame_pointer = {fp_at, static_cast<uintptr_t>(fp)};
+  } else {
+    return false;
+  }
+  return tail->Add(pc, return_address, frame_pointer);
+#else
+  (void)tail, (void)cursor, (void)pc, (void)first, (void)start, (void)restart, (void)stack_high;
+  return false;  // the cache's reasoning is x86-64's; elsewhere every capture walks the tail
+#endif
+}
+
 // StepAll, except that V8 frames are walked by WalkV8Frames and libunwind is restarted (from a
 // copy of the interrupted context with pc, sp and frame pointer replaced) at the C++ frame that
 // called into V8. Callee-saved registers other than the frame pointer keep the values of the
 // interrupted context, as they do when libunwind itself steps out of a frame without tables.
+// From a restart on, the frames come from `tail` when its kept walk still holds, else the walk
+// is recorded into it (unless `tail` is nullptr).
 void StepMixed(unw_cursor_t* cursor, const void* ucontext, unw_context_t* restart, const V8CodeRanges& v8,
-               uintptr_t stack_low, uintptr_t stack_high, uintptr_t* out, uint32_t max, UnwindResult* result) {
+               uintptr_t stack_low, uintptr_t stack_high, uintptr_t* out, uint32_t max, UnwindResult* result,
+               UnwindTailCache* tail) {
+  platform::MachineRegisters tail_start;
+  bool at_tail_start = false;
   for (;;) {
     if (result->count == max) {
       result->truncated = true;
@@ -161,6 +212,7 @@ void StepMixed(unw_cursor_t* cursor, const void* ucontext, unw_context_t* restar
     out[result->count++] = static_cast<uintptr_t>(ip);
     if (result->signal_frame < 0 && g_unw.is_signal_frame != nullptr && g_unw.is_signal_frame(cursor) > 0) {
       result->signal_frame = static_cast<int>(result->count - 1);
+      if (tail != nullptr) tail->Abandon();
     }
     // Without the stack's bounds no frame pointer can be checked before it is read: libunwind only.
     if (stack_high != 0 && v8.Contains(static_cast<uintptr_t>(ip))) {
@@ -171,6 +223,10 @@ void StepMixed(unw_cursor_t* cursor, const void* ucontext, unw_context_t* restar
                         stack_high, v8, out, max, result, &caller)) {
         break;
       }
+      if (tail != nullptr) {
+        tail->Abandon();  // a tail recorded so far led into V8 again: not the bottom of the stack
+        if (tail->Replay(caller, stack_high, out, max, result)) return;
+      }
       memcpy(restart, ucontext, sizeof(unw_context_t));
       platform::SetContextRegisters(restart, caller);
       const int rc = g_unw.init_local2(cursor, restart, 0);  // 0: caller.pc is a return address
@@ -178,21 +234,33 @@ void StepMixed(unw_cursor_t* cursor, const void* ucontext, unw_context_t* restar
         result->error = rc;
         break;
       }
+      if (tail != nullptr) {
+        tail->Begin(caller);
+        tail_start = caller;
+        at_tail_start = true;
+      }
       continue;
     }
+    if (tail != nullptr && tail->Recording() &&
+        !RecordTailFrame(tail, cursor, static_cast<uintptr_t>(ip), at_tail_start, tail_start, restart, stack_high)) {
+      tail->Abandon();
+    }
+    at_tail_start = false;
     const int rc = g_unw.step(cursor);
     if (rc <= 0) {
+      if (tail != nullptr && rc == 0) tail->Commit();  // the bottom of the stack, cleanly
       result->error = rc;
       break;
     }
   }
+  if (tail != nullptr) tail->Abandon();  // truncated, or stopped early: nothing new is kept
 }
 
 // Records every frame the cursor reaches with libunwind alone, innermost first (walks outside
 // a signal handler: no V8 ranges, so StepMixed never restarts and never reads a context).
 // Async-signal-safe when the per-thread cache is warm.
 void StepAll(unw_cursor_t* cursor, uintptr_t* out, uint32_t max, UnwindResult* result) {
-  StepMixed(cursor, nullptr, nullptr, V8CodeRanges(), 0, 0, out, max, result);
+  StepMixed(cursor, nullptr, nullptr, V8CodeRanges(), 0, 0, out, max, result, nullptr);
 }
 #endif
 
@@ -219,7 +287,7 @@ const char* NativeUnwinder::UnavailableReason() { return g_reason; }
 
 UnwindResult NativeUnwinder::Walk(void* ucontext, const platform::MachineRegisters& regs, uintptr_t stack_low,
                                   uintptr_t stack_high, const V8CodeRanges& v8, uintptr_t* out, uint32_t max,
-                                  void* scratch, size_t scratch_size) {
+                                  void* scratch, size_t scratch_size, UnwindTailCache* tail) {
 #if defined(STALLWATCH_HAVE_LIBUNWIND)
   if (g_have_libunwind && scratch_size >= kCursorBytes + sizeof(unw_context_t)) {
     UnwindResult result;
@@ -228,7 +296,7 @@ UnwindResult NativeUnwinder::Walk(void* ucontext, const platform::MachineRegiste
     // UNW_INIT_SIGNAL_FRAME: the context is the interrupted one, so the first frame's pc is
     // exact (not a return address) and our own handler frames are never in the walk.
     if (g_unw.init_local2(cursor, static_cast<unw_context_t*>(ucontext), UNW_INIT_SIGNAL_FRAME) == 0) {
-      StepMixed(cursor, ucontext, restart, v8, stack_low, stack_high, out, max, &result);
+      StepMixed(cursor, ucontext, restart, v8, stack_low, stack_high, out, max, &result, tail);
       if (result.count > 0) return result;
     }
   }

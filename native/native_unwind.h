@@ -14,10 +14,13 @@
 
 namespace stallwatch {
 
+class UnwindTailCache;
+
 struct UnwindResult {
   uint32_t count = 0;
   bool truncated = false;
   bool used_frame_pointers = false;
+  bool tail_replayed = false;  // the frames below V8 were replayed from the thread's last capture
   int error = 0;  // libunwind's (negative) error code if it stopped early
   int signal_frame = -1;  // index of the first signal trampoline frame: we interrupted another handler
 };
@@ -50,9 +53,11 @@ class NativeUnwinder {
   // along their frame-pointer chain instead, where libunwind, finding no unwind tables, would
   // fall back to the same chain after a failed table search through every loaded module and a
   // validation of each address with system calls (most of a capture's time; bench/RESULTS.md).
+  // `tail` (the capture slot's, or nullptr) keeps the frames below the C++ frame that called
+  // into V8 from one capture of the thread to the next (unwind_tail_cache.h).
   static UnwindResult Walk(void* ucontext, const platform::MachineRegisters& regs, uintptr_t stack_low,
                            uintptr_t stack_high, const V8CodeRanges& v8, uintptr_t* out, uint32_t max,
-                           void* scratch, size_t scratch_size);
+                           void* scratch, size_t scratch_size, UnwindTailCache* tail);
 
   // Ordinary thread only (takes libunwind's locks, may allocate). Walks another thread's
   // interrupted context, copied while that thread holds still (thread_freeze.h), or, when

@@ -83,10 +83,12 @@ void Capture(CaptureSlot* slot, void* ucontext) {
   sample.external_callback = js.external_callback;
 
   UnwindResult native = NativeUnwinder::Walk(ucontext, sample.regs, slot->stack_low, slot->stack_high, slot->v8_code,
-                                             sample.native, max, slot->unwind_scratch, sizeof slot->unwind_scratch);
+                                             sample.native, max, slot->unwind_scratch, sizeof slot->unwind_scratch,
+                                             &slot->unwind_tail);
   sample.native_count = native.count;
   sample.native_truncated = native.truncated;
   sample.native_from_frame_pointers = native.used_frame_pointers;
+  sample.native_tail_replayed = native.tail_replayed;
   sample.unwind_error = native.error;
   sample.signal_frame = native.signal_frame;
   CorrectJsStateFromNativeWalk(slot->isolate, slot->api_callbacks, sample, slot->code_pages_scratch);

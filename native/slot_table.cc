@@ -62,6 +62,7 @@ void SlotTable::RecycleSlot(CaptureSlot* slot) {
   slot->code_events = nullptr;
   slot->v8_code = V8CodeRanges();
   slot->api_callbacks.Clear();
+  slot->unwind_tail.Reset();
   g_free_slots->push_back(slot);
 }
 

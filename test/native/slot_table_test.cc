@@ -1,4 +1,4 @@
-// sources: slot_table.cc platform/linux.cc
+// sources: slot_table.cc unwind_tail_cache.cc platform/linux.cc
 // The capture protocol of capture_slot.h / slot_table.h with real threads and real signals:
 // claim/release of table cells, arming by a watchdog, pthread_sigqueue with the cell's address as
 // cookie, a handler that recognizes the cookie and consumes the arm exactly like
