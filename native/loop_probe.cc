@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include "platform/platform.h"
+#include "poll_phase.h"
 
 namespace stallwatch {
 namespace {
@@ -159,14 +160,13 @@ LoopProbe::Progress LoopProbe::Read() const {
   p.starving_since_ns = starving_since;
   p.requests_epoch = requests_epoch;
   if (in_poll) {
+    // Parked is never a stall (poll_phase.h says how the two readings tell).
     const uint64_t idle_now = uv_metrics_idle_time(loop_);
-    const uint64_t parked_ns = idle_now > idle_at_prepare ? idle_now - idle_at_prepare : 0;
-    const uint64_t left_poll_ns = hook_ns + parked_ns;
     const uint64_t now = platform::MonotonicNs();
-    // Idle time includes the current kernel call up to now: if it reaches (almost) now,
-    // the loop is parked, which is never a stall.
-    p.parked = left_poll_ns + 1000000 >= now;
-    p.last_progress_ns = p.parked ? now : left_poll_ns;
+    const uint64_t idle_again = uv_metrics_idle_time(loop_);
+    const PollPhase phase = ReadPollPhase(hook_ns, idle_at_prepare, idle_now, now, idle_again);
+    p.parked = phase.parked;
+    p.last_progress_ns = phase.last_progress_ns;
   }
   return p;
 }
