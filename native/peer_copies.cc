@@ -100,8 +100,9 @@ struct SharedLineRecording {
 
 // A recording is one logging call on one thread, from its start to its end, with nothing logged
 // in between (V8's CodeLinePosInfoRecordEvent: start, the positions, end, under
-// DisallowGarbageCollection), so recordings do not nest: the thread's current shared recording, to tell it from this copy's own user_data (which
-// it is when no other copy listened at the start) by address, never by reading through it.
+// DisallowGarbageCollection), so recordings do not nest. The thread's current shared recording
+// tells it apart from this copy's own user_data (which is what user_data holds when no other
+// copy listened at the start) by address, never by reading through it.
 thread_local SharedLineRecording* t_shared_recording = nullptr;
 
 bool AnyPeerListensTo(v8::Isolate* isolate) {

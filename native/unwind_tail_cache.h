@@ -15,7 +15,8 @@
 // from its pc's unwind tables, which do not change while that code is on the stack. Equal start
 // registers and equal values at every recorded address therefore give the same frames, step by
 // step. (Callee-saved registers other than the frame pointer are taken from the interrupted
-// context on a restart, by design, and appear in no x86-64 CFA rule of compiled code.) A tail
+// context on a restart, by design; no CFA rule at a call site uses them: GCC's stack-realigning
+// prologues define the CFA through r10 only until the frame is set up.) A tail
 // that ends in an error, passes a signal frame or another stretch of V8 code, or does not fit
 // is never kept.
 #pragma once

@@ -108,7 +108,8 @@ bool TakeOneSample(ThreadRecord& rec, int signo, int max_frames, std::string* wh
   const uint64_t step = queued ? kSignalDeliveryTimeoutNs : 10 * kMsNs;
   for (uint64_t waited = 0; waited < kSignalDeliveryTimeoutNs; waited += step) {
     if (slot->done.WaitFor(std::min(step, kSignalDeliveryTimeoutNs - waited))) {
-      TheCaptureStats().Record(slot->sample.handler_ns, platform::MonotonicNs() - sent_ns, slot->sample.native_tail_replayed);
+      TheCaptureStats().Record(slot->sample.handler_ns, platform::MonotonicNs() - sent_ns,
+                               slot->sample.native_tail_replayed);
       return true;
     }
     if (!queued && slot->armed_seq.load(std::memory_order_acquire) == seq) {
@@ -125,7 +126,8 @@ bool TakeOneSample(ThreadRecord& rec, int signo, int max_frames, std::string* wh
   // The handler is running: it will post. Wait for it, bounded.
   if (slot->done.WaitFor(kHandlerFinishTimeoutNs)) {
     --TheCaptureStats().failures;
-    TheCaptureStats().Record(slot->sample.handler_ns, platform::MonotonicNs() - sent_ns, slot->sample.native_tail_replayed);
+    TheCaptureStats().Record(slot->sample.handler_ns, platform::MonotonicNs() - sent_ns,
+                             slot->sample.native_tail_replayed);
     return true;
   }
   rec.slot_abandoned = true;
