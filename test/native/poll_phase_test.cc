@@ -5,19 +5,13 @@
 #include <cstdio>
 
 #include "poll_phase.h"
+#include "expect.h"
 
 using namespace stallwatch;
 
 namespace {
 
-int failures = 0;
-
-void Expect(bool ok, const char* what) {
-  if (!ok) {
-    fprintf(stderr, "FAILED: %s\n", what);
-    ++failures;
-  }
-}
+using stallwatch_test::Expect;
 
 constexpr uint64_t kMs = 1000000;
 constexpr uint64_t kHook = 1000 * kMs;  // the prepare hook ran at 1 s ...
@@ -76,6 +70,5 @@ int main() {
   TestStuckInAnIoCallback();
   TestStuckBeforeThePollCall();
   TestWithinTheSlack();
-  if (failures == 0) printf("poll_phase_test: all passed\n");
-  return failures == 0 ? 0 : 1;
+  return stallwatch_test::Summary("poll_phase_test");
 }

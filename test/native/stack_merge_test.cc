@@ -6,19 +6,13 @@
 #include <vector>
 
 #include "stack_merge.h"
+#include "expect.h"
 
 using namespace stallwatch;
 
 namespace {
 
-int failures = 0;
-
-void Expect(bool ok, const char* what) {
-  if (!ok) {
-    fprintf(stderr, "FAILED: %s\n", what);
-    ++failures;
-  }
-}
+using stallwatch_test::Expect;
 
 NativeEntry Native(const char* name) {
   NativeEntry e;
@@ -190,6 +184,5 @@ int main() {
   TestExactAddsInlinedFramesBeforeTheirPhysicalFrame();
   TestExactInconsistentIsRejected();
   TestExactWithoutSampledJsGoesWhereV8Starts();
-  if (failures == 0) printf("stack_merge_test: all passed\n");
-  return failures == 0 ? 0 : 1;
+  return stallwatch_test::Summary("stack_merge_test");
 }

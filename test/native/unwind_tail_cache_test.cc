@@ -7,19 +7,13 @@
 #include <cstdio>
 
 #include "unwind_tail_cache.h"
+#include "expect.h"
 
 using namespace stallwatch;
 
 namespace {
 
-int failures = 0;
-
-void Expect(bool ok, const char* what) {
-  if (!ok) {
-    fprintf(stderr, "FAILED: %s\n", what);
-    ++failures;
-  }
-}
+using stallwatch_test::Expect;
 
 // A fake stack: three frames below a start frame, each return address and saved frame pointer
 // in a word of `stack`, as a walk would have read them.
@@ -181,6 +175,5 @@ int main() {
   TestReadsOutsideTheLiveStackMiss();
   TestOnlyCommittedRecordingsAreKept();
   TestTruncationAndCapacity();
-  if (failures == 0) printf("unwind_tail_cache_test: all passed\n");
-  return failures == 0 ? 0 : 1;
+  return stallwatch_test::Summary("unwind_tail_cache_test");
 }
