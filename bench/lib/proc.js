@@ -101,19 +101,22 @@ function startJsonProcess(command, args, opts = {}) {
   return handle;
 }
 
+/** [command, args] that run a workload script with node, under opts.wrapper (e.g. valgrind) if given. */
+function workloadCommand(script, args, opts) {
+  const nodeArgs = [...(opts.nodeArgs || []), path.join(WORKLOADS, script), ...args];
+  return opts.wrapper ? [opts.wrapper[0], [...opts.wrapper.slice(1), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+}
+
 /** Starts a workload script with node, waits for READY. */
 async function startWorkload(script, args = [], opts = {}) {
-  const nodeArgs = [...(opts.nodeArgs || []), path.join(WORKLOADS, script), ...args];
-  const handle = startJsonProcess(opts.wrapper ? opts.wrapper[0] : process.execPath,
-    opts.wrapper ? [...opts.wrapper.slice(1), process.execPath, ...nodeArgs] : nodeArgs, opts);
+  const handle = startJsonProcess(...workloadCommand(script, args, opts), opts);
   handle.readyMsg = await handle.ready;
   return handle;
 }
 
 /** Runs a workload to completion; resolves with its last JSON line carrying {result: ...}. */
 async function runWorkload(script, args = [], opts = {}) {
-  const nodeArgs = [...(opts.nodeArgs || []), path.join(WORKLOADS, script), ...args];
-  const handle = startJsonProcess(process.execPath, nodeArgs, opts);
+  const handle = startJsonProcess(...workloadCommand(script, args, opts), opts);
   const started = process.hrtime.bigint();
   const timeoutMs = opts.timeoutMs || 120_000;
   const timer = setTimeout(() => handle.stop(1000), timeoutMs);

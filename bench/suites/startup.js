@@ -4,8 +4,12 @@
 //    transpile lib/*.ts) with the detector attached first.
 // 6. Memory: RSS added by attaching; bytes per compiled JS function (stallwatch's code map).
 const { interleave, field } = require('../lib/interleave');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
 const { runWorkload } = require('../lib/proc');
 const stats = require('../lib/stats');
+const { callgrindAvailable, callgrindWrapper, totalInstructions, functionCounts } = require('../lib/callgrind');
 
 function compare(results, variants, metric, base = 'none') {
   const out = {};
@@ -75,10 +79,12 @@ async function compileSuite(ctx) {
     (d) => runWorkload('compile.js', [`--detector=${d}`, `--threshold=${cfg.thresholdMs}`]),
     { label: 'compile', log },
   );
+  const instructions = cfg.callgrindRounds > 0 && callgrindAvailable() ? await compileInstructions(cfg, log) : undefined;
   return {
     config: cfg,
     variants: detectors,
     raw: results,
+    instructions,
     totalMs: compare(results, detectors, 'totalMs'),
     mainThreadCpuMs: compare(results, detectors, 'mainThreadCpuMs'),
     processCpuMs: compare(results, detectors, 'processCpuMs'),
@@ -87,6 +93,53 @@ async function compileSuite(ctx) {
     transpileMs: compare(results, detectors, 'transpileMs'),
     captures: field(results, 'stallwatch', 'captures'),
   };
+}
+
+// Where stallwatch's start-up instructions go (inclusive counts, so the parts overlap where one
+// calls another: V8's replay of existing code at supervise() runs both other parts too).
+const START_UP_PARTS = {
+  // Line ends of every script that gets code: V8 computes a function's line and column for each
+  // code event once any code event listener is installed (Compiler::LogFunctionCompilation),
+  // which needs the script's line-end table. Without a listener most scripts never get one.
+  lineEnds: /v8::internal::Script::InitLineEnds/,
+  // stallwatch's JIT code event handler: names, moves and bytecode line tables into the code map.
+  handler: /stallwatch::OnJitCodeEvent\(/,
+  // The supervise() call's native part, V8's replay of existing code included.
+  attach: /stallwatch::\(anonymous namespace\)::Subscribe\(/,
+};
+
+/** Instructions of the short compile workload under callgrind, per variant and round. */
+async function compileInstructions(cfg, log) {
+  const variants = cfg.aaControl ? ['none', 'none-aa', 'stallwatch'] : ['none', 'stallwatch'];
+  log(`compile-heavy start-up, instructions (callgrind): ${variants.join(', ')} x ${cfg.callgrindRounds} rounds`);
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stallwatch-bench-cg-'));
+  try {
+    const results = await interleave(
+      variants,
+      cfg.callgrindRounds,
+      async (d, round) => {
+        const outFile = path.join(tmpDir, `compile-${d}-${round}.out`);
+        const result = await runWorkload(
+          'compile.js',
+          [`--detector=${d}`, `--threshold=${cfg.callgrindThresholdMs}`, '--libs=0', `--classes=${cfg.callgrindClasses}`],
+          { wrapper: callgrindWrapper(outFile), timeoutMs: 600_000 },
+        );
+        const parts = {};
+        const rows = functionCounts(outFile, { inclusive: true }) || [];
+        for (const [part, pattern] of Object.entries(START_UP_PARTS)) {
+          parts[part] = rows.filter((r) => pattern.test(r.fn)).reduce((sum, r) => sum + r.count, 0);
+        }
+        return { instructions: totalInstructions(outFile), ...parts, captures: result.captures };
+      },
+      { label: 'compile-callgrind', log },
+    );
+    const out = { variants, rounds: cfg.callgrindRounds, classes: cfg.callgrindClasses, thresholdMs: cfg.callgrindThresholdMs, raw: results };
+    out.total = compare(results, variants, 'instructions');
+    out.parts = Object.fromEntries(Object.keys(START_UP_PARTS).map((p) => [p, compare(results, variants, p)]));
+    return out;
+  } finally {
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+  }
 }
 
 async function codeMapSuite(ctx) {

@@ -10,6 +10,7 @@ const { spawnSync } = require('child_process');
 const { interleave, field } = require('../lib/interleave');
 const { startWorkload, startJsonProcess, threadSnapshot, threadDelta, sleep } = require('../lib/proc');
 const stats = require('../lib/stats');
+const { callgrindAvailable, callgrindWrapper, totalInstructions, functionCounts } = require('../lib/callgrind');
 
 const LOADGEN = path.join(__dirname, '..', 'lib', 'loadgen.js');
 
@@ -82,12 +83,6 @@ async function oneLoadRun(detector, cfg) {
   }
 }
 
-function callgrindAvailable() {
-  const r = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
-  const c = spawnSync('callgrind_control', ['-h'], { encoding: 'utf8' });
-  return r.status === 0 && !c.error;
-}
-
 function perfInstructionsSupported() {
   const r = spawnSync('perf', ['stat', '-x,', '-e', 'instructions', 'true'], { encoding: 'utf8' });
   if (r.error || r.status !== 0) return false;
@@ -99,14 +94,10 @@ const LISTENER_DRIVEN = /Heap::OnMoveEvent|CodeEventLogger|JitLogger|CodeLinePos
 
 /** Self instructions by origin, from callgrind_annotate: what stallwatch costs directly. */
 function annotateBreakdown(outFile) {
-  const r = spawnSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', outFile], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  if (r.status !== 0) return null;
+  const rows = functionCounts(outFile);
+  if (!rows) return null;
   const sums = { stallwatchNode: 0, uvMetricsIdleTime: 0, listenerDrivenV8: 0, v8Compiler: 0, jit: 0 };
-  for (const line of r.stdout.split('\n')) {
-    const m = /^\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$/.exec(line);
-    if (!m || m[2].startsWith('PROGRAM TOTALS')) continue;
-    const n = Number(m[1].replace(/,/g, ''));
-    const fn = m[2];
+  for (const { count: n, fn } of rows) {
     if (fn.includes('stallwatch.node')) sums.stallwatchNode += n;
     else if (fn.includes('uv_metrics_idle_time')) sums.uvMetricsIdleTime += n;
     else if (LISTENER_DRIVEN.test(fn)) sums.listenerDrivenV8 += n;
@@ -120,7 +111,7 @@ function annotateBreakdown(outFile) {
 async function oneCallgrindRun(detector, cfg, tmpDir) {
   const outFile = path.join(tmpDir, `cg-${detector}-${Date.now()}.out`);
   const server = await startWorkload('server.js', [`--detector=${detector}`, `--threshold=${cfg.callgrindThresholdMs}`], {
-    wrapper: ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outFile}`],
+    wrapper: callgrindWrapper(outFile, ['--instr-atstart=no']),
     readyTimeoutMs: 180_000,
   });
   const port = server.readyMsg.port;
@@ -143,16 +134,11 @@ async function oneCallgrindRun(detector, cfg, tmpDir) {
     await lg.exited;
     const diag = await getJson(port, '/__stats');
     await server.stop(30_000);
-    // Callgrind writes one file per process (threads summed); take the totals line.
-    const text = fs.readFileSync(outFile, 'utf8');
-    // "summary:" can be 0 when collection started late; "totals:" is the sum of all threads.
     const breakdown = annotateBreakdown(outFile);
-    const counts = [...text.matchAll(/^(?:totals|summary):\s+(\d+)/gm)].map((x) => Number(x[1]));
-    const m = counts.length ? [null, Math.max(...counts)] : null;
-    if (!m) throw new Error('no totals in callgrind output');
+    const instructions = totalInstructions(outFile);
     return {
-      instructions: Number(m[1]),
-      instrPerReq: Number(m[1]) / result.requests,
+      instructions,
+      instrPerReq: instructions / result.requests,
       ...(breakdown ? Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [`${k}PerReq`, v / result.requests])) : {}),
       requests: result.requests,
       errors: result.errors,

@@ -2,8 +2,10 @@
 // Compile-heavy start-up with a detector attached from the start: require the TypeScript
 // compiler (about 9 MB of JS, thousands of functions compiled lazily as they first run), parse
 // its bundled lib.*.d.ts files and transpile a generated module with it (fixed inputs).
-//   node compile.js --detector=... [--threshold=500]
-// Reports the time since the process's time origin at the end, and the parts.
+//   node compile.js --detector=... [--threshold=500] [--libs=1] [--classes=300]
+// Reports the time since the process's time origin at the end, and the parts. --libs=0 skips
+// the lib.*.d.ts parse, and --classes sets the generated module's size: the short form that
+// runs under callgrind (instruction counts) is require('typescript') and a small transpile.
 const fs = require('fs');
 const path = require('path');
 const { attach, parseArgs, emit, REPO } = require('../lib/detectors');
@@ -21,13 +23,14 @@ const requireMs = performance.now() - t0;
 const t1 = performance.now();
 const tsLib = path.dirname(require.resolve('typescript', { paths: [REPO] }));
 let outChars = 0;
-const dts = fs.readdirSync(tsLib).filter((f) => /^lib\.(es5|es2015\..*|dom)\.d\.ts$/.test(f)).sort();
+const dts = args.libs === '0' ? [] : fs.readdirSync(tsLib).filter((f) => /^lib\.(es5|es2015\..*|dom)\.d\.ts$/.test(f)).sort();
 for (const name of dts) {
   const sf = ts.createSourceFile(name, fs.readFileSync(path.join(tsLib, name), 'utf8'), ts.ScriptTarget.ES2022, true);
   outChars += sf.statements.length;
 }
 const parts = [];
-for (let i = 0; i < 300; i++) {
+const classes = Number(args.classes || 300);
+for (let i = 0; i < classes; i++) {
   parts.push(`export interface Shape${i} { id: number; name: string; tags?: readonly string[] }
 export class Box${i}<T extends Shape${i}> {
   private items: T[] = [];
