@@ -19,7 +19,26 @@ export type {
   UnblockedEvent,
   VmState,
 } from './report';
-export { toCpuProfile, toFolded, toPprof } from './export';
+// The profile exporters load on first use: they and the pprof encoder they need are about 6 ms,
+// a third of require('stallwatch'), which most services would pay at start-up for nothing.
+type Exporters = typeof import('./export');
+let exporters: Exporters | undefined;
+function loadExporters(): Exporters {
+  exporters ??= require('./export') as Exporters;
+  return exporters;
+}
+/** Folded stacks of a StallProfile, or of the `profile` of an 'unblocked' event (export/folded.ts). */
+export function toFolded(input: ProfileSource): string {
+  return loadExporters().toFolded(input);
+}
+/** A StallProfile as a pprof protobuf, raw (not gzipped) (export/pprof.ts). */
+export function toPprof(input: ProfileSource): Uint8Array {
+  return loadExporters().toPprof(input);
+}
+/** A DevTools .cpuprofile of a StallProfile, or of an 'unblocked' event's `profile` (export/cpuprofile.ts). */
+export function toCpuProfile(input: ProfileSource): CpuProfile {
+  return loadExporters().toCpuProfile(input);
+}
 export { createOtelReporter, emitToOpenTelemetry, otelListener, otelLogRecord } from './otel';
 export type {
   OtelAttributes,
@@ -30,6 +49,7 @@ export type {
   OtelOptions,
   OtelReporterOptions,
 } from './otel';
+import type { CpuProfile, ProfileSource } from './export';
 export type { CpuProfile, CpuProfileCallFrame, CpuProfileNode, ProfileSource } from './export';
 export type { LogFormat, LogTarget, ResolvedOptions, SuperviseOptions } from './options';
 // A type only: handles come from supervise(); the constructor's binding parameter is internal.

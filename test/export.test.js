@@ -557,3 +557,27 @@ describe('bad input', () => {
     });
   }
 });
+
+describe('the package\'s exporters', () => {
+  it('load on first use, and give what the exporters give', () => {
+    // In a fresh process: require('stallwatch') must not load the exporters or their pprof
+    // encoder (about 6 ms of start-up); the first call does.
+    const script = `
+      const loaded = () => Object.keys(require.cache).filter((f) => /[\\\\/]lib[\\\\/]export[\\\\/]|pprof-format/.test(f)).length;
+      const sw = require(${JSON.stringify(path.join(__dirname, '..'))});
+      const fx = require(${JSON.stringify(path.join(__dirname, 'fixtures-export', 'profile.js'))});
+      const before = loaded();
+      const folded = sw.toFolded(fx.makeProfile());
+      const pprof = Buffer.from(sw.toPprof(fx.makeProfile())).toString('base64');
+      const cpuprofile = sw.toCpuProfile(fx.makeProfile());
+      console.log(JSON.stringify({ before, after: loaded(), folded, pprof, cpuprofile }));`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.before, 0, 'nothing of lib/export or pprof-format loaded by require()');
+    assert.ok(out.after > 0, 'loaded by the first call');
+    assert.equal(out.folded, toFolded(fx.makeProfile()));
+    assert.equal(out.pprof, Buffer.from(toPprof(fx.makeProfile())).toString('base64'));
+    assert.deepEqual(out.cpuprofile, toCpuProfile(fx.makeProfile()));
+  });
+});
