@@ -356,7 +356,7 @@ function render(res) {
     out.push(comparison('… wall time of require(\'typescript\') alone', comp, 'requireMs', dc, ' ms', 0));
     const ci = comp.instructions;
     if (ci && ci.total) {
-      out.push(comparison(`Same workload, short form (require('typescript') and transpile a ${ci.classes}-class module; no lib.d.ts parse), instructions retired by all threads under callgrind, ${ci.rounds} interleaved rounds, threshold ${ci.thresholdMs} ms (valgrind's slow-down scaled, so no capture runs)`, ci, 'total', ci.variants, '', 0));
+      out.push(comparison(`Same workload, short form (require('typescript') and transpile a ${ci.classes}-class module; no lib.d.ts parse), instructions retired by all threads under callgrind, ${ci.rounds} interleaved rounds, threshold ${ci.thresholdMs} ms (valgrind's slow-down scaled, so no capture runs), node ${(ci.nodeArgs || []).join(' ')} (V8 on one thread with fixed seeds, so that identical runs retire the same count)`, ci, 'total', ci.variants, '', 0));
       const parts = { lineEnds: 'V8: script line ends (Script::InitLineEnds)', handler: 'stallwatch: JIT code event handler (OnJitCodeEvent)', attach: 'stallwatch: supervise(), V8\'s replay of existing code included' };
       const rows = Object.entries(parts).map(([p, label]) => {
         const none = ci.parts[p].none;

@@ -108,6 +108,11 @@ const START_UP_PARTS = {
   attach: /stallwatch::\(anonymous namespace\)::Subscribe\(/,
 };
 
+// V8 on the main thread only, with fixed seeds: the count then repeats to about 0.01% between
+// identical runs. With V8's background compiler and GC threads, identical runs differed by up to
+// 14% (which thread compiles what, and when, varies), hiding the difference measured here.
+const DETERMINISTIC_V8 = ['--single-threaded', '--hash-seed=1', '--random-seed=1'];
+
 /** Instructions of the short compile workload under callgrind, per variant and round. */
 async function compileInstructions(cfg, log) {
   const variants = cfg.aaControl ? ['none', 'none-aa', 'stallwatch'] : ['none', 'stallwatch'];
@@ -122,7 +127,7 @@ async function compileInstructions(cfg, log) {
         const result = await runWorkload(
           'compile.js',
           [`--detector=${d}`, `--threshold=${cfg.callgrindThresholdMs}`, '--libs=0', `--classes=${cfg.callgrindClasses}`],
-          { wrapper: callgrindWrapper(outFile), timeoutMs: 600_000 },
+          { wrapper: callgrindWrapper(outFile), nodeArgs: DETERMINISTIC_V8, timeoutMs: 600_000 },
         );
         const parts = {};
         const rows = functionCounts(outFile, { inclusive: true }) || [];
@@ -133,7 +138,7 @@ async function compileInstructions(cfg, log) {
       },
       { label: 'compile-callgrind', log },
     );
-    const out = { variants, rounds: cfg.callgrindRounds, classes: cfg.callgrindClasses, thresholdMs: cfg.callgrindThresholdMs, raw: results };
+    const out = { variants, rounds: cfg.callgrindRounds, classes: cfg.callgrindClasses, thresholdMs: cfg.callgrindThresholdMs, nodeArgs: DETERMINISTIC_V8, raw: results };
     out.total = compare(results, variants, 'instructions');
     out.parts = Object.fromEntries(Object.keys(START_UP_PARTS).map((p) => [p, compare(results, variants, p)]));
     return out;
