@@ -169,6 +169,12 @@ void DropGcOnlyNote(Report& report) {
   while (!report.partial.empty() && report.partial.back() == ' ') report.partial.pop_back();
 }
 
+namespace {
+std::string CutNote(int max_frames) {
+  return "The stack is deeper than maxFrames (" + std::to_string(max_frames) + ") and was cut.";
+}
+}  // namespace
+
 void AddPartial(Report& report, const std::string& sentence) {
   if (sentence.empty()) return;
   if (!report.partial.empty()) report.partial += " ";
@@ -262,7 +268,7 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
   if (report.state == VmState::kJs && InEmbedderCode(native, ExecutableModule())) report.state = VmState::kNative;
   ApplyCallLines(js, report.state);
   bool interleaved = false;
-  report.frames = MergeStacks(native, js, &interleaved);
+  report.frames = MergeStacks(native, js, sample->native_truncated, &interleaved);
   if (!interleaved && sample->native_count > 0 && !js.empty()) {
     AddPartial(report, "The JS frames could not be matched one by one to the native stack, so they are shown "
                        "together where V8 code starts.");
@@ -278,12 +284,18 @@ Report BuildReport(const RawSample* sample, const ThreadIdentity& thread, const 
                            ").");
   }
   if (sample->native_truncated || sample->js_count >= static_cast<uint32_t>(max_frames)) {
-    AddPartial(report, "The stack is deeper than maxFrames (" + std::to_string(max_frames) + ") and was cut.");
+    AddPartial(report, CutNote(max_frames));
   }
   if (sample->js_count == 0 && report.state == VmState::kGc) AddPartial(report, kGcOnlyNote);
   if (sample->js_count == 0 && report.state == VmState::kOther) AddPartial(report, kNoJsNote);
-  if (static_cast<int>(report.frames.size()) > max_frames) report.frames.resize(static_cast<size_t>(max_frames));
+  CapFrames(report, max_frames);
   return report;
+}
+
+void CapFrames(Report& report, int max_frames) {
+  if (static_cast<int>(report.frames.size()) <= max_frames) return;
+  report.frames.resize(static_cast<size_t>(max_frames));
+  if (report.partial.find(CutNote(max_frames)) == std::string::npos) AddPartial(report, CutNote(max_frames));
 }
 
 size_t CountWalkJsFrames(const RawSample& sample, const CodeMap& code_map, NativeSymbolizer& symbolizer) {

@@ -35,4 +35,8 @@ void DropGcOnlyNote(Report& report);
 // Appends a sentence to a report's `partial`.
 void AddPartial(Report& report, const std::string& sentence);
 
+// Keeps at most `max_frames` frames (the outermost go), saying so in `partial` once. Also after
+// the exact stack was merged in: its inlined frames add to the sample's physical ones.
+void CapFrames(Report& report, int max_frames);
+
 }  // namespace stallwatch

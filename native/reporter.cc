@@ -316,6 +316,7 @@ void RunJob(Job& job, NativeSymbolizer& symbolizer) {
         WaitForExactStack(rec, job.episode, kExactStackWaitMs, &exact) &&
         MergeExactJsFrames(report->frames, exact, CountWalkJsFrames(*job.sample, *rec.code_map, symbolizer))) {
       DropGcOnlyNote(*report);
+      CapFrames(*report, max_frames);
     }
     // allThreads: every other thread too, as they are now (the stalled one again, among them).
     for (const Owed& o : job.owed) {

@@ -39,8 +39,8 @@ bool SameFunction(const Frame& sampled, const Frame& exact) {
 // V8 code (the walk caught a frame being set up that the sample does not show);
 // `lead_js`: the sample's innermost JS frame has no twin in the walk and goes right before the
 // first JS-code entry (the sample shows a frame the walk missed). Returns false if unaligned.
-bool AlignOnce(const std::vector<NativeEntry>& native, const std::vector<SampledJsFrame>& js, bool skip_first_js_code,
-               bool lead_js, std::vector<Frame>* out) {
+bool AlignOnce(const std::vector<NativeEntry>& native, const std::vector<SampledJsFrame>& js, bool native_cut,
+               bool skip_first_js_code, bool lead_js, std::vector<Frame>* out) {
   out->clear();
   size_t j = 0;
   bool skipped = false;
@@ -77,18 +77,20 @@ bool AlignOnce(const std::vector<NativeEntry>& native, const std::vector<Sampled
     out->push_back(entry.frame);
   }
   while (j < js.size() && !js[j].native_symbol.empty()) ++j;
-  return j == js.size() && (!skip_first_js_code || skipped) && (!lead_js || led);
+  // Sampled frames left over lie beyond a cut walk; without a cut, the views disagree.
+  return (j == js.size() || native_cut) && (!skip_first_js_code || skipped) && (!lead_js || led);
 }
 
 }  // namespace
 
 std::vector<Frame> MergeStacks(const std::vector<NativeEntry>& native, const std::vector<SampledJsFrame>& js,
-                               bool* interleaved) {
+                               bool native_cut, bool* interleaved) {
   std::vector<Frame> out;
   // The signal can land while the innermost JS frame is being entered or left, when one view
-  // has one frame more than the other at that end; nowhere else may they differ.
-  if (AlignOnce(native, js, false, false, &out) || AlignOnce(native, js, true, false, &out) ||
-      AlignOnce(native, js, false, true, &out)) {
+  // has one frame more than the other at that end; nowhere else may they differ (but for the
+  // sample's frames beyond a cut walk).
+  if (AlignOnce(native, js, native_cut, false, false, &out) || AlignOnce(native, js, native_cut, true, false, &out) ||
+      AlignOnce(native, js, native_cut, false, true, &out)) {
     *interleaved = true;
     return out;
   }

@@ -45,8 +45,13 @@ struct SampledJsFrame {
 // that is native code is absorbed by the native entry with the same symbol. If the two
 // views cannot be aligned, falls back to placing every JS frame at the first kJsCode entry
 // and sets *interleaved to false.
+//
+// `native_cut`: the walk stopped at its frame limit, so the sample's outermost JS frames may
+// have no entry in it. They are left out (the stack is cut there) instead of making the two
+// views unalignable: with 120 JS frames under a few C++ ones, the walk's 128 entries end
+// before the sample's JS frames do.
 std::vector<Frame> MergeStacks(const std::vector<NativeEntry>& native, const std::vector<SampledJsFrame>& js,
-                               bool* interleaved);
+                               bool native_cut, bool* interleaved);
 
 // Replaces the sampled JS frames of `frames` by the exact ones (StackTrace::CurrentStackTrace,
 // which has inlined frames and lines) when the sample is consistent with them: every named

@@ -66,7 +66,7 @@ void TestJsNativeJsChainIsInterleaved() {
   std::vector<SampledJsFrame> js = {Js("spin", 0x100), Js("inCallback", 0x200), ApiCallback("CallbackWrapper"),
                                     Js("outer", 0x300)};
   bool interleaved = false;
-  std::vector<Frame> merged = MergeStacks(native, js, &interleaved);
+  std::vector<Frame> merged = MergeStacks(native, js, false, &interleaved);
   Expect(interleaved, "a consistent JS -> native -> JS chain is interleaved");
   Expect(Names(merged) == "spin,inCallback,Builtins_JSEntry,CallIntoJs,CallbackWrapper,Builtins_CEntry,outer,uv_run",
          ("interleaved order, got " + Names(merged)).c_str());
@@ -77,7 +77,7 @@ void TestMismatchFallsBackToBlock() {
   std::vector<NativeEntry> native = {Jit(0x999), Native("CallIntoJs"), Jit(0x300), Native("uv_run")};
   std::vector<SampledJsFrame> js = {Js("spin", 0x100), Js("outer", 0x300)};
   bool interleaved = true;
-  std::vector<Frame> merged = MergeStacks(native, js, &interleaved);
+  std::vector<Frame> merged = MergeStacks(native, js, false, &interleaved);
   Expect(!interleaved, "a code-object mismatch is not interleaved");
   Expect(Names(merged) == "spin,outer,CallIntoJs,uv_run", ("block placement, got " + Names(merged)).c_str());
 }
@@ -87,7 +87,7 @@ void TestMoreSampledThanWalkedFallsBack() {
   std::vector<NativeEntry> native = {Jit(0), Native("uv_run")};
   std::vector<SampledJsFrame> js = {Js("a", 0), Js("b", 0), Js("c", 0)};
   bool interleaved = true;
-  std::vector<Frame> merged = MergeStacks(native, js, &interleaved);
+  std::vector<Frame> merged = MergeStacks(native, js, false, &interleaved);
   Expect(!interleaved && Names(merged) == "a,b,c,uv_run", ("leftover JS frames, got " + Names(merged)).c_str());
 }
 
@@ -98,7 +98,7 @@ void TestUnknownGeneratedCodeIsNotAJsFrameWhenTheNextOneIsKnown() {
   std::vector<NativeEntry> native = {Native("Runtime_DateCurrentTime"), remapped, Jit(0x100), Native("uv_run")};
   std::vector<SampledJsFrame> js = {Js("culprit", 0x100)};
   bool interleaved = false;
-  std::vector<Frame> merged = MergeStacks(native, js, &interleaved);
+  std::vector<Frame> merged = MergeStacks(native, js, false, &interleaved);
   Expect(interleaved, "unknown generated code does not take a known JS frame");
   Expect(merged.size() == 4 && merged[1].kind == FrameKind::kV8 && merged[2].name == "culprit",
          ("remapped builtin shown as v8, got " + Names(merged)).c_str());
@@ -109,25 +109,50 @@ void TestOffByOneAtTheInnermostFrameIsAligned() {
   std::vector<NativeEntry> native = {Jit(0), Jit(0), Jit(0), Native("uv_run")};
   std::vector<SampledJsFrame> js = {Js("culprit", 0), Js("caller", 0)};
   bool interleaved = false;
-  std::vector<Frame> merged = MergeStacks(native, js, &interleaved);
+  std::vector<Frame> merged = MergeStacks(native, js, false, &interleaved);
   Expect(interleaved, "one extra innermost JS-code entry in the walk is tolerated");
   Expect(Names(merged) == "?,culprit,caller,uv_run", ("extra walk entry shown as v8, got " + Names(merged)).c_str());
   // The sample shows an innermost frame the walk missed.
   std::vector<NativeEntry> native2 = {V8("Builtins_Handler"), Jit(0), Native("uv_run")};
-  merged = MergeStacks(native2, js, &interleaved);
+  merged = MergeStacks(native2, js, false, &interleaved);
   Expect(interleaved && Names(merged) == "Builtins_Handler,culprit,caller,uv_run",
          ("sampled innermost frame placed first, got " + Names(merged)).c_str());
   // A difference anywhere else is not aligned.
   std::vector<NativeEntry> native3 = {Jit(0), Native("CallIntoJs"), Native("uv_run")};
   std::vector<SampledJsFrame> js3 = {Js("a", 0), Js("b", 0), Js("c", 0)};
-  merged = MergeStacks(native3, js3, &interleaved);
+  merged = MergeStacks(native3, js3, false, &interleaved);
   Expect(!interleaved, "two missing frames are not aligned");
+}
+
+void TestCutWalkLeavesOutTheSamplesOuterFrames() {
+  // 120 JS frames under a few C++ ones: the walk's frame limit ends it before the sample's JS
+  // frames end. Those outer frames lie beyond the cut.
+  std::vector<NativeEntry> native = {Native("AllocateRaw"), Native("Runtime_X"), V8("Builtins_CEntry"), Jit(0x100),
+                                     Jit(0), Jit(0x300)};
+  std::vector<SampledJsFrame> js = {Js("spin", 0x100), Js("rec", 0), Js("rec", 0x300), Js("rec", 0x300),
+                                    Js("main", 0x500)};
+  bool interleaved = false;
+  std::vector<Frame> merged = MergeStacks(native, js, true, &interleaved);
+  Expect(interleaved, "a cut walk is aligned with the sample's frames it reaches");
+  Expect(Names(merged) == "AllocateRaw,Runtime_X,Builtins_CEntry,spin,rec,rec", ("cut where the walk ends, got " + Names(merged)).c_str());
+  // Not cut: the same leftover frames mean the views disagree.
+  merged = MergeStacks(native, js, false, &interleaved);
+  Expect(!interleaved, "leftover sampled frames without a cut are not aligned");
+}
+
+void TestCutWalkStillChecksCodeObjects() {
+  // The cut excuses only frames beyond it: a code-object mismatch inside it still falls back.
+  std::vector<NativeEntry> native = {Jit(0x100), Jit(0x999)};
+  std::vector<SampledJsFrame> js = {Js("spin", 0x100), Js("rec", 0x200), Js("main", 0x300)};
+  bool interleaved = true;
+  MergeStacks(native, js, true, &interleaved);
+  Expect(!interleaved, "a cut walk with a mismatched code object is not aligned");
 }
 
 void TestNoJsAtAll() {
   std::vector<NativeEntry> native = {Native("read"), Native("uv_run")};
   bool interleaved = false;
-  std::vector<Frame> merged = MergeStacks(native, {}, &interleaved);
+  std::vector<Frame> merged = MergeStacks(native, {}, false, &interleaved);
   Expect(interleaved && Names(merged) == "read,uv_run", "a native-only stack is unchanged");
 }
 
@@ -180,6 +205,8 @@ int main() {
   TestMoreSampledThanWalkedFallsBack();
   TestUnknownGeneratedCodeIsNotAJsFrameWhenTheNextOneIsKnown();
   TestOffByOneAtTheInnermostFrameIsAligned();
+  TestCutWalkLeavesOutTheSamplesOuterFrames();
+  TestCutWalkStillChecksCodeObjects();
   TestNoJsAtAll();
   TestExactAddsInlinedFramesBeforeTheirPhysicalFrame();
   TestExactInconsistentIsRejected();
