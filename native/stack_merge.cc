@@ -1,5 +1,7 @@
 #include "stack_merge.h"
 
+#include <utility>
+
 namespace stallwatch {
 namespace {
 
@@ -81,18 +83,54 @@ bool AlignOnce(const std::vector<NativeEntry>& native, const std::vector<Sampled
   return (j == js.size() || native_cut) && (!skip_first_js_code || skipped) && (!lead_js || led);
 }
 
+
+bool SameStack(const std::vector<Frame>& a, const std::vector<Frame>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].kind != b[i].kind || a[i].name != b[i].name || a[i].address != b[i].address) return false;
+  }
+  return true;
+}
+
+// Whether C or C++ code sits above the walk's innermost JS-code entry: then that JS frame
+// called out and is fully set up, and no frame is being entered or left at that end.
+bool CalledOutOfJs(const std::vector<NativeEntry>& native) {
+  for (const NativeEntry& entry : native) {
+    if (entry.role == NativeEntry::Role::kJsCode) return false;
+    if (entry.role == NativeEntry::Role::kNative) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<Frame> MergeStacks(const std::vector<NativeEntry>& native, const std::vector<SampledJsFrame>& js,
                                bool native_cut, bool* interleaved) {
   std::vector<Frame> out;
+  *interleaved = true;
   // The signal can land while the innermost JS frame is being entered or left, when one view
-  // has one frame more than the other at that end; nowhere else may they differ (but for the
-  // sample's frames beyond a cut walk).
-  if (AlignOnce(native, js, native_cut, false, false, &out) || AlignOnce(native, js, native_cut, true, false, &out) ||
-      AlignOnce(native, js, native_cut, false, true, &out)) {
-    *interleaved = true;
-    return out;
+  // has one frame more than the other at that end; nowhere else may they differ. Three
+  // readings, of which the frame counts of the two views leave one.
+  if (!native_cut) {
+    if (AlignOnce(native, js, false, false, false, &out) || AlignOnce(native, js, false, true, false, &out) ||
+        AlignOnce(native, js, false, false, true, &out)) {
+      return out;
+    }
+  } else {
+    // A cut walk drops the sample's outer frames, and with them that count. A reading is then
+    // taken only if every reading that aligns gives the same stack; when C++ sits above the
+    // innermost JS frame, the plain one is the only reading.
+    const bool innermost_race = !CalledOutOfJs(native);
+    std::vector<Frame> other;
+    bool found = false;
+    bool ambiguous = false;
+    for (const auto& [skip, lead] : {std::pair{false, false}, std::pair{true, false}, std::pair{false, true}}) {
+      if ((skip || lead) && !innermost_race) break;
+      if (!AlignOnce(native, js, true, skip, lead, found ? &other : &out)) continue;
+      if (found && !SameStack(out, other)) ambiguous = true;
+      found = true;
+    }
+    if (found && !ambiguous) return out;
   }
   *interleaved = false;
   return PlaceAsBlock(native, js);

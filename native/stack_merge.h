@@ -49,7 +49,8 @@ struct SampledJsFrame {
 // `native_cut`: the walk stopped at its frame limit, so the sample's outermost JS frames may
 // have no entry in it. They are left out (the stack is cut there) instead of making the two
 // views unalignable: with 120 JS frames under a few C++ ones, the walk's 128 entries end
-// before the sample's JS frames do.
+// before the sample's JS frames do. Without the two views' frame counts to choose among the
+// readings of the innermost end, a cut stack is interleaved only when they all agree.
 std::vector<Frame> MergeStacks(const std::vector<NativeEntry>& native, const std::vector<SampledJsFrame>& js,
                                bool native_cut, bool* interleaved);
 

@@ -149,6 +149,25 @@ void TestCutWalkStillChecksCodeObjects() {
   Expect(!interleaved, "a cut walk with a mismatched code object is not aligned");
 }
 
+void TestCutWalkWithJsOnTopMustBeUnambiguous() {
+  // JS on top of a cut walk, none of it checkable by code object: the plain reading and "the walk
+  // caught a frame being set up" both align, and place the frames differently. Not guessed.
+  std::vector<NativeEntry> native = {Jit(0), Jit(0), Native("CallIntoJs"), Jit(0)};
+  std::vector<SampledJsFrame> js = {Js("a", 0), Js("b", 0), Js("c", 0), Js("d", 0)};
+  bool interleaved = true;
+  MergeStacks(native, js, true, &interleaved);
+  Expect(!interleaved, "a cut walk whose readings disagree is not interleaved");
+  // Known code objects leave one reading: interleaved.
+  std::vector<NativeEntry> known = {Jit(0x100), Jit(0x200), Native("CallIntoJs"), Jit(0x300)};
+  std::vector<SampledJsFrame> js_known = {Js("a", 0x100), Js("b", 0x200), Js("c", 0x300), Js("d", 0x400)};
+  std::vector<Frame> merged = MergeStacks(known, js_known, true, &interleaved);
+  Expect(interleaved && Names(merged) == "a,b,CallIntoJs,c", ("one reading left, got " + Names(merged)).c_str());
+  // C++ above the innermost JS frame: no frame was being set up, the plain reading is the one.
+  std::vector<NativeEntry> under_cpp = {Native("nanosleep"), V8("Builtins_CEntry"), Jit(0), Jit(0)};
+  merged = MergeStacks(under_cpp, js, true, &interleaved);
+  Expect(interleaved && Names(merged) == "nanosleep,Builtins_CEntry,a,b", ("under C++, got " + Names(merged)).c_str());
+}
+
 void TestNoJsAtAll() {
   std::vector<NativeEntry> native = {Native("read"), Native("uv_run")};
   bool interleaved = false;
@@ -207,6 +226,7 @@ int main() {
   TestOffByOneAtTheInnermostFrameIsAligned();
   TestCutWalkLeavesOutTheSamplesOuterFrames();
   TestCutWalkStillChecksCodeObjects();
+  TestCutWalkWithJsOnTopMustBeUnambiguous();
   TestNoJsAtAll();
   TestExactAddsInlinedFramesBeforeTheirPhysicalFrame();
   TestExactInconsistentIsRejected();
