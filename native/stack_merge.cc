@@ -40,7 +40,8 @@ bool SameFunction(const Frame& sampled, const Frame& exact) {
 // One alignment attempt. `skip_first_js_code`: the walk's innermost JS-code entry is taken as
 // V8 code (the walk caught a frame being set up that the sample does not show);
 // `lead_js`: the sample's innermost JS frame has no twin in the walk and goes right before the
-// first JS-code entry (the sample shows a frame the walk missed). Returns false if unaligned.
+// first JS-code entry (the sample shows a frame the walk missed); `native_cut`: sampled frames
+// left over at the end are beyond the walk's cut, not a disagreement. Returns false if unaligned.
 bool AlignOnce(const std::vector<NativeEntry>& native, const std::vector<SampledJsFrame>& js, bool native_cut,
                bool skip_first_js_code, bool lead_js, std::vector<Frame>* out) {
   out->clear();
@@ -82,7 +83,6 @@ bool AlignOnce(const std::vector<NativeEntry>& native, const std::vector<Sampled
   // Sampled frames left over lie beyond a cut walk; without a cut, the views disagree.
   return (j == js.size() || native_cut) && (!skip_first_js_code || skipped) && (!lead_js || led);
 }
-
 
 bool SameStack(const std::vector<Frame>& a, const std::vector<Frame>& b) {
   if (a.size() != b.size()) return false;
