@@ -106,34 +106,29 @@ bool CalledOutOfJs(const std::vector<NativeEntry>& native) {
 
 std::vector<Frame> MergeStacks(const std::vector<NativeEntry>& native, const std::vector<SampledJsFrame>& js,
                                bool native_cut, bool* interleaved) {
-  std::vector<Frame> out;
-  *interleaved = true;
   // The signal can land while the innermost JS frame is being entered or left, when one view
   // has one frame more than the other at that end; nowhere else may they differ. Three
-  // readings, of which the frame counts of the two views leave one.
-  if (!native_cut) {
-    if (AlignOnce(native, js, false, false, false, &out) || AlignOnce(native, js, false, true, false, &out) ||
-        AlignOnce(native, js, false, false, true, &out)) {
-      return out;
-    }
-  } else {
-    // A cut walk drops the sample's outer frames, and with them that count. A reading is then
-    // taken only if every reading that aligns gives the same stack; when C++ sits above the
-    // innermost JS frame, the plain one is the only reading.
-    const bool innermost_race = !CalledOutOfJs(native);
-    std::vector<Frame> other;
-    bool found = false;
-    bool ambiguous = false;
-    for (const auto& [skip, lead] : {std::pair{false, false}, std::pair{true, false}, std::pair{false, true}}) {
-      if ((skip || lead) && !innermost_race) break;
-      if (!AlignOnce(native, js, true, skip, lead, found ? &other : &out)) continue;
-      if (found && !SameStack(out, other)) ambiguous = true;
+  // readings, of which the frame counts of the two views leave one. A cut walk drops the
+  // sample's outer frames, and with them that count: a reading is then taken only if every
+  // reading that aligns gives the same stack, and when C++ sits above the innermost JS frame
+  // (nothing was being entered or left), the plain one is the only reading.
+  const bool innermost_race = !native_cut || !CalledOutOfJs(native);
+  std::vector<Frame> out;
+  std::vector<Frame> other;
+  bool found = false;
+  bool ambiguous = false;
+  for (const auto& [skip, lead] : {std::pair{false, false}, std::pair{true, false}, std::pair{false, true}}) {
+    if ((skip || lead) && !innermost_race) break;
+    if (!AlignOnce(native, js, native_cut, skip, lead, found ? &other : &out)) continue;
+    if (!native_cut) {
       found = true;
+      break;
     }
-    if (found && !ambiguous) return out;
+    if (found && !SameStack(out, other)) ambiguous = true;
+    found = true;
   }
-  *interleaved = false;
-  return PlaceAsBlock(native, js);
+  *interleaved = found && !ambiguous;
+  return *interleaved ? out : PlaceAsBlock(native, js);
 }
 
 bool MergeExactJsFrames(std::vector<Frame>& frames, const std::vector<Frame>& exact, size_t walk_js_frames) {

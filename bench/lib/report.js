@@ -25,6 +25,12 @@ function verdict(ok) {
   return ok ? '**pass**' : '**MISS**';
 }
 
+/** What stallwatch added to one part of the compile instruction counts, as % of the baseline's total. */
+function addedShare(ci, part) {
+  const d = ci.parts[part].stallwatch && ci.parts[part].stallwatch.diff;
+  return d && d.n && ci.total.none ? `${fmt((100 * d.median) / ci.total.none.median, 1)}%` : 'n/a';
+}
+
 /** The targets, each with the measured figure and pass/miss. */
 function targets(res) {
   const rows = [];
@@ -151,13 +157,9 @@ function targets(res) {
   if (compInstr && compInstr.ratio && compInstr.ratio.n) {
     // Instruction counts resolve what timings here cannot (see the A/A controls).
     const ci = res.compile.instructions;
-    const partPct = (part) => {
-      const d = ci.parts[part].stallwatch && ci.parts[part].stallwatch.diff;
-      return d && d.n ? `${fmt((100 * d.median) / ci.total.none.median, 1)}%` : 'n/a';
-    };
     rows.push([
       'Compile-heavy start-up overhead ≤ 5% (judged on instructions, callgrind, short form; timed full form shown too)',
-      `instructions ${pct(compInstr.ratio.median)} (${pct(compInstr.ratio.min)} … ${pct(compInstr.ratio.max)})${aa(ci.total)}, of which V8's line ends ${partPct('lineEnds')}, stallwatch's code event handler ${partPct('handler')}, supervise() ${partPct('attach')} (overlapping); ${timed}`,
+      `instructions ${pct(compInstr.ratio.median)} (${pct(compInstr.ratio.min)} … ${pct(compInstr.ratio.max)})${aa(ci.total)}, of which V8's line ends ${addedShare(ci, 'lineEnds')}, stallwatch's code event handler ${addedShare(ci, 'handler')}, supervise() ${addedShare(ci, 'attach')} (overlapping); ${timed}`,
       verdict(compInstr.ratio.median <= 1.05),
     ]);
   } else if (timed) {
@@ -361,7 +363,7 @@ function render(res) {
       const rows = Object.entries(parts).map(([p, label]) => {
         const none = ci.parts[p].none;
         const sw = ci.parts[p].stallwatch;
-        return [label, fmt(none && none.median, 0), fmt(sw && sw.median, 0), sw && sw.diff && ci.total.none ? `${fmt((100 * sw.diff.median) / ci.total.none.median, 1)}%` : 'n/a'];
+        return [label, fmt(none && none.median, 0), fmt(sw && sw.median, 0), addedShare(ci, p)];
       });
       out.push('Where the added instructions go (inclusive counts: a part includes what it calls, so parts overlap; the replay at supervise() runs the handler and computes line ends too). V8 computes a line and column for every function it compiles once any code event listener is installed, and for that the line-end table of the function\'s script: without a listener most scripts never get one. This is V8\'s price for any listener (a CPU profiler, `--perf-basic-prof`, stallwatch), not something stallwatch can skip while it keeps a code map.');
       out.push('');
